@@ -1,0 +1,48 @@
+# unitrace — run `make help` for the list of targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-fast lint fmt bench bench-commission bench-lookup clean
+
+help: ## Show this help
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install unitrace with its development tools
+
+run: $(STAMP) ## Migrate ./unitrace.db (or $$UNITRACE_DATABASE_URL), load demo data if empty, serve on :8000
+	$(BIN)/unitrace db upgrade
+	$(BIN)/unitrace demo load --if-empty
+	$(BIN)/unitrace serve
+
+test: $(STAMP) ## Run the whole test suite (PostgreSQL too when UNITRACE_TEST_POSTGRES_URL is set)
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check), mypy strict, import-linter layer contract
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(STAMP) ## Format and auto-fix with ruff
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: bench-commission bench-lookup ## Run every benchmark (figures printed as name=value lines)
+
+bench-commission: $(STAMP) ## Commission 1,000,000 units on fresh SQLite (and PostgreSQL when UNITRACE_BENCH_POSTGRES_URL is set)
+	$(BIN)/python bench/bench_commission.py
+
+bench-lookup: $(STAMP) ## Unit lookups by code through the service layer
+	$(BIN)/python bench/bench_lookup.py
+
+clean: ## Remove the virtualenv and caches (keeps unitrace.db)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,1 @@
+"""Adapters: I/O other than the database, behind small interfaces (files, clock)."""

@@ -1,0 +1,70 @@
+"""Settings: declared once, read from ``UNITRACE_*`` environment variables, frozen.
+
+Nothing reads the environment at import time: the CLI and ``create_app`` call
+``Settings()`` (or receive one) and pass it down. Every field is documented in
+``docs/settings.md``; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one unitrace installation."""
+
+    model_config = SettingsConfigDict(env_prefix="UNITRACE_", frozen=True, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./unitrace.db",
+        description="SQLAlchemy URL of the database: sqlite:///path or postgresql://user@host/db.",
+    )
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Directory for stored files (Certificates of Analysis, uploads).",
+    )
+    resolver_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public base URL printed in QR codes (short URLs and GS1 Digital Link).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `unitrace serve` binds to.")
+    port: int = Field(default=8000, description="Port `unitrace serve` listens on.")
+    max_commission_quantity: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Largest number of units one commissioning request may create.",
+    )
+    session_hours: int = Field(
+        default=12, ge=1, description="Lifetime of a web login session, in hours."
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the session cookie Secure (set true whenever served over HTTPS).",
+    )
+    login_rate_limit: int = Field(
+        default=10,
+        ge=1,
+        description="Failed logins allowed per client address and email per 15 minutes.",
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest accepted upload (for example a COA PDF), in bytes.",
+    )
+
+    @field_validator("resolver_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the driver unitrace uses made explicit."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url

@@ -1,0 +1,288 @@
+"""Domain types: frozen dataclasses and the enums whose values are persisted.
+
+Enum values are stored as-is in the database and match GS1 CBV 2.0 names where the
+standard has one (business steps, dispositions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class OrganizationKind(StrEnum):
+    BRAND = "brand"
+    DISTRIBUTOR = "distributor"
+    RETAILER = "retailer"
+    LAB = "lab"
+    REGULATOR = "regulator"
+
+
+class Role(StrEnum):
+    """What a user or API key may do inside its organization."""
+
+    ADMIN = "admin"  # everything, including users, API keys and locations
+    OPERATOR = "operator"  # day-to-day work: products, batches, serialization
+    VIEWER = "viewer"  # read only
+
+
+class LocationKind(StrEnum):
+    FACILITY = "facility"
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    OFFICE = "office"
+
+
+class LabStatus(StrEnum):
+    """Overall lab-testing status of a batch; only ``passed`` may be serialized."""
+
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class AnalyteKind(StrEnum):
+    CANNABINOID = "cannabinoid"
+    TERPENE = "terpene"
+
+
+class PanelResult(StrEnum):
+    PASS = "pass"  # noqa: S105 - a test outcome, not a password
+    FAIL = "fail"
+
+
+class Disposition(StrEnum):
+    """CBV 2.0 dispositions a unit can be in (``urn:epcglobal:cbv:disp:…``)."""
+
+    ACTIVE = "active"
+    IN_TRANSIT = "in_transit"
+    SELLABLE_ACCESSIBLE = "sellable_accessible"
+    RETAIL_SOLD = "retail_sold"
+    RETURNED = "returned"
+    RECALLED = "recalled"
+    DESTROYED = "destroyed"
+    INACTIVE = "inactive"
+    STOLEN = "stolen"
+    DAMAGED = "damaged"
+    EXPIRED = "expired"
+
+
+class BizStep(StrEnum):
+    """CBV 2.0 business steps (``urn:epcglobal:cbv:bizstep:…``)."""
+
+    COMMISSIONING = "commissioning"
+    PACKING = "packing"
+    UNPACKING = "unpacking"
+    SHIPPING = "shipping"
+    RECEIVING = "receiving"
+    RETAIL_SELLING = "retail_selling"
+    HOLDING = "holding"
+    DESTROYING = "destroying"
+    DECOMMISSIONING = "decommissioning"
+
+
+class EventType(StrEnum):
+    OBJECT = "ObjectEvent"
+    AGGREGATION = "AggregationEvent"
+    TRANSACTION = "TransactionEvent"
+    TRANSFORMATION = "TransformationEvent"
+    ASSOCIATION = "AssociationEvent"
+
+
+class EventAction(StrEnum):
+    ADD = "ADD"
+    OBSERVE = "OBSERVE"
+    DELETE = "DELETE"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: every service call is scoped to ``organization_id``."""
+
+    organization_id: int
+    role: Role
+    user_id: int | None = None
+    api_key_id: int | None = None
+    display: str = ""
+
+    def allows(self, needed: Role) -> bool:
+        """True when this principal's role is at least ``needed``."""
+        order = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+        return order[self.role] >= order[needed]
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: int
+    name: str
+    kind: OrganizationKind
+    license_number: str
+    market: str
+    gs1_company_prefix: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Location:
+    id: int
+    organization_id: int
+    name: str
+    kind: LocationKind
+    address: str
+    city: str
+    gln: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    organization_id: int
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: int
+    organization_id: int
+    name: str
+    prefix: str
+    role: Role
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    organization_id: int
+    name: str
+    category: str
+    strain: str | None
+    net_content: Decimal | None
+    net_content_unit: str | None
+    gtin: str | None
+    description: str
+    ingredients: str
+    warnings: str
+    image_url: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Analyte:
+    kind: AnalyteKind
+    name: str
+    amount: Decimal
+    unit: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    result: PanelResult
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class LabResults:
+    status: LabStatus
+    lab_name: str | None
+    tested_on: dt.date | None
+    analytes: tuple[Analyte, ...] = ()
+    panels: tuple[Panel, ...] = ()
+
+    def total(self, name: str) -> Decimal | None:
+        """Amount of one cannabinoid (e.g. ``total_thc``), or None when not reported."""
+        for analyte in self.analytes:
+            if analyte.name.lower() == name.lower():
+                return analyte.amount
+        return None
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    organization_id: int
+    product_id: int
+    lot_number: str
+    produced_on: dt.date | None
+    expires_on: dt.date | None
+    lab: LabResults
+    source_batch_ids: tuple[int, ...] = ()
+    coa: Document | None = None
+    unit_count: int = 0
+    created_at: dt.datetime = field(default=dt.datetime.min.replace(tzinfo=dt.UTC))
+
+    @property
+    def released(self) -> bool:
+        """A batch may be serialized for sale only once it has passed testing."""
+        return self.lab.status is LabStatus.PASSED
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    code: str
+    organization_id: int
+    product_id: int
+    batch_id: int
+    disposition: Disposition
+    custodian_organization_id: int
+    location_id: int | None
+    parent_container_id: int | None
+    commissioned_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """A unit with the names a person needs to read it."""
+
+    unit: Unit
+    product_name: str
+    gtin: str | None
+    lot_number: str
+    location_name: str | None
+    short_url: str
+    digital_link: str | None
+
+
+@dataclass(frozen=True)
+class Commissioning:
+    """Result of one commissioning request (also what an idempotent retry returns)."""
+
+    event_id: str
+    batch_id: int
+    product_id: int
+    lot_number: str
+    quantity: int
+    commissioned_at: dt.datetime
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    total: int
+    limit: int
+    offset: int

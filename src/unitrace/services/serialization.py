@@ -1,0 +1,199 @@
+"""Serialization: commissioning units of a batch, in bulk, exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+
+from sqlalchemy.exc import IntegrityError
+
+from unitrace.domain.codes import generate_codes
+from unitrace.domain.model import (
+    BizStep,
+    Commissioning,
+    Disposition,
+    EventAction,
+    EventType,
+    Principal,
+    Role,
+)
+from unitrace.errors import (
+    BatchNotReleasedError,
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    ValidationError,
+)
+from unitrace.services.access import require
+from unitrace.services.runtime import Runtime
+from unitrace.storage import catalog, events, idempotency
+from unitrace.storage import orgs as org_store
+from unitrace.storage import units as unit_store
+
+Progress = Callable[[int, int], None]
+CHUNK = 50_000  # units per INSERT statement: bounds memory, drives progress
+OPERATION = "commission_units"
+MAX_KEY_LENGTH = 200
+
+
+def _request_hash(batch_id: int, quantity: int, location_id: int | None) -> str:
+    body = json.dumps({"batch_id": batch_id, "quantity": quantity, "location_id": location_id})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _to_json(result: Commissioning) -> str:
+    return json.dumps(
+        {
+            "event_id": result.event_id,
+            "batch_id": result.batch_id,
+            "product_id": result.product_id,
+            "lot_number": result.lot_number,
+            "quantity": result.quantity,
+            "commissioned_at": result.commissioned_at.isoformat(),
+        }
+    )
+
+
+def _from_json(body: str) -> Commissioning:
+    data = json.loads(body)
+    data["commissioned_at"] = dt.datetime.fromisoformat(data["commissioned_at"])
+    return Commissioning(**data, replayed=True)
+
+
+def _replay(stored: tuple[str, str, str], request_hash: str, key: str) -> Commissioning:
+    operation, stored_hash, response = stored
+    if operation != OPERATION or stored_hash != request_hash:
+        raise IdempotencyKeyReusedError(
+            f"idempotency key {key!r} was already used for a different request"
+        )
+    return _from_json(response)
+
+
+def commission_units(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    batch_id: int,
+    quantity: int,
+    location_id: int | None = None,
+    idempotency_key: str | None = None,
+    progress: Progress | None = None,
+) -> Commissioning:
+    """Give ``quantity`` new units of a released batch their codes, in one transaction.
+
+    Codes come from ``secrets`` (65 random bits each). The whole request is one
+    transaction: on any error nothing is created. With an ``idempotency_key``, a retry of
+    the same request returns the original result (``replayed=True``) and creates nothing;
+    the same key with a different request is refused.
+    """
+    require(principal, Role.OPERATOR)
+    limit = rt.settings.max_commission_quantity
+    if not 1 <= quantity <= limit:
+        raise ValidationError(f"quantity must be between 1 and {limit:,}; got {quantity:,}")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        raise ValidationError(f"an idempotency key has 1 to {MAX_KEY_LENGTH} characters")
+    request_hash = _request_hash(batch_id, quantity, location_id)
+    try:
+        return _commission(
+            rt, principal, batch_id, quantity, location_id, idempotency_key, request_hash, progress
+        )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its result.
+        if idempotency_key is None:
+            raise
+        with rt.db.read() as conn:
+            stored = idempotency.find_idempotency_key(conn, principal.organization_id, idempotency_key)
+        if stored is None:
+            raise
+        return _replay(stored, request_hash, idempotency_key)
+
+
+def _commission(
+    rt: Runtime,
+    principal: Principal,
+    batch_id: int,
+    quantity: int,
+    location_id: int | None,
+    key: str | None,
+    request_hash: str,
+    progress: Progress | None,
+) -> Commissioning:
+    org = principal.organization_id
+    with rt.db.transaction() as conn:
+        now = rt.clock()
+        if key is not None:
+            stored = idempotency.find_idempotency_key(conn, org, key)
+            if stored is not None:
+                return _replay(stored, request_hash, key)
+            idempotency.insert_idempotency_key(
+                conn, organization_id=org, key=key, operation=OPERATION,
+                request_hash=request_hash, created_at=now,
+            )
+        catalog.lock_batch_row(conn, org, batch_id)
+        batch = catalog.get_batch(conn, org, batch_id)
+        if not batch.released:
+            raise BatchNotReleasedError(
+                f"batch {batch.lot_number} has lab status '{batch.lab.status.value}'; "
+                "only a batch that passed testing can be serialized"
+            )
+        if batch.expires_on is not None and batch.expires_on < now.date():
+            raise BatchNotReleasedError(f"batch {batch.lot_number} expired on {batch.expires_on}")
+        if location_id is not None:
+            org_store.get_location(conn, org, location_id)
+        event_id = f"urn:uuid:{uuid.uuid4()}"
+        event_row = events.insert_event(
+            conn,
+            event_id=event_id,
+            organization_id=org,
+            event_type=EventType.OBJECT.value,
+            action=EventAction.ADD.value,
+            biz_step=BizStep.COMMISSIONING.value,
+            disposition=Disposition.ACTIVE.value,
+            event_time=now,
+            record_time=now,
+            read_point_id=location_id,
+            biz_location_id=location_id,
+            batch_id=batch_id,
+            quantity=quantity,
+            actor_user_id=principal.user_id,
+            actor_api_key_id=principal.api_key_id,
+            details={"ilmd": {"lotNumber": batch.lot_number}},
+        )
+        done = 0
+        while done < quantity:
+            want = min(CHUNK, quantity - done)
+            done += unit_store.insert_commissioned_units(
+                conn,
+                generate_codes(want),
+                organization_id=org,
+                product_id=batch.product_id,
+                batch_id=batch_id,
+                location_id=location_id,
+                event_row_id=event_row,
+                disposition=Disposition.ACTIVE,
+                at=now,
+            )
+            if progress is not None:
+                progress(done, quantity)
+        result = Commissioning(
+            event_id=event_id,
+            batch_id=batch_id,
+            product_id=batch.product_id,
+            lot_number=batch.lot_number,
+            quantity=quantity,
+            commissioned_at=now,
+        )
+        if key is not None:
+            idempotency.store_idempotent_response(conn, org, key, _to_json(result))
+        return result
+
+
+def iter_commissioned_codes(rt: Runtime, principal: Principal, *, event_id: str) -> Iterator[str]:
+    """Stream the codes one commissioning created (for CSV, labels or a --json listing)."""
+    with rt.db.read() as conn:
+        row = events.find_event_row(conn, event_id)
+        if row is None or row["organization_id"] != principal.organization_id:
+            raise NotFoundError(f"commissioning {event_id} not found")
+        yield from unit_store.iter_codes_of_event(conn, row["batch_id"], row["id"])

@@ -1,0 +1,74 @@
+"""Looking units up: by code (as typed or scanned) and as filtered lists."""
+
+from __future__ import annotations
+
+from unitrace.domain.codes import InvalidCodeError, normalize_code
+from unitrace.domain.gs1 import build_digital_link, short_link
+from unitrace.domain.model import Disposition, Page, Principal, UnitView
+from unitrace.errors import NotFoundError, ValidationError
+from unitrace.services.catalog import check_page
+from unitrace.services.runtime import Runtime
+from unitrace.storage import units as store
+from unitrace.storage.units import UnitRow
+
+
+def _to_view(rt: Runtime, row: UnitRow) -> UnitView:
+    unit, product_name, gtin, lot, location_name = row
+    base = rt.settings.resolver_base_url
+    return UnitView(
+        unit=unit,
+        product_name=product_name,
+        gtin=gtin,
+        lot_number=lot,
+        location_name=location_name,
+        short_url=short_link(base, unit.code),
+        digital_link=build_digital_link(base, gtin, lot=lot, serial=unit.code) if gtin else None,
+    )
+
+
+def get_unit(rt: Runtime, principal: Principal, code: str) -> UnitView:
+    """The unit with this code, if the caller's organization owns or holds it.
+
+    The code is normalized first (case, hyphens, Crockford look-alikes). A malformed code
+    is a validation error; a valid code that is unknown or belongs to someone else is
+    the same ``NotFoundError``.
+    """
+    try:
+        canonical = normalize_code(code)
+    except InvalidCodeError as exc:
+        raise ValidationError(str(exc), details={"reason": exc.reason}) from exc
+    with rt.db.single_read() as conn:
+        row = store.find_unit_by_code(conn, principal.organization_id, canonical)
+    if row is None:
+        raise NotFoundError(f"unit {canonical} not found")
+    return _to_view(rt, row)
+
+
+def list_units(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    batch_id: int | None = None,
+    product_id: int | None = None,
+    disposition: Disposition | None = None,
+    event_id: str | None = None,
+    code_prefix: str | None = None,
+) -> Page[UnitView]:
+    """Units the caller owns or holds, newest last, with filters and pagination."""
+    limit, offset = check_page(limit, offset)
+    prefix = code_prefix.strip().upper() if code_prefix else None
+    with rt.db.read() as conn:
+        rows, total = store.list_units(
+            conn,
+            principal.organization_id,
+            limit=limit,
+            offset=offset,
+            batch_id=batch_id,
+            product_id=product_id,
+            disposition=disposition,
+            event_id=event_id,
+            code_prefix=prefix,
+        )
+    return Page(tuple(_to_view(rt, r) for r in rows), total, limit, offset)

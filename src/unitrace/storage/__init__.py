@@ -1,0 +1,1 @@
+"""Storage: the only place SQL lives (SQLAlchemy Core tables, queries, migrations)."""

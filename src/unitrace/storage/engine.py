@@ -1,0 +1,99 @@
+"""Engines and transactions.
+
+SQLite is tuned for a server: WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE``
+for writes so two writers queue instead of failing half-way (the datasette recipe).
+PostgreSQL uses a small pool. Transactions are opened by services through
+:class:`Database`; a block that raises is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Build the engine for ``url`` with unitrace's per-backend settings."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False},
+            pool_reset_on_return=None,
+        )
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN out of pysqlite's hands so we can say IMMEDIATE for writes.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=30000",
+            "PRAGMA cache_size=-262144",  # 256 MiB page cache: bulk inserts into random-key indexes
+            "PRAGMA temp_store=MEMORY",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Straight to the driver: this runs once per transaction, on the lookup hot path.
+        write = conn.get_execution_options().get("unitrace_write")
+        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "BEGIN IMMEDIATE" if write else "BEGIN DEFERRED"
+        )
+
+
+class Database:
+    """An engine plus the two ways services open a transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A read-write transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(unitrace_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only unit of work (one consistent snapshot on PostgreSQL)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+            # nothing to commit; leaving the block ends the transaction
+
+    @contextmanager
+    def single_read(self) -> Iterator[Connection]:
+        """A connection for one read-only statement, without an explicit transaction.
+
+        For the hottest lookups only (a unit by code): a single SELECT is consistent on its
+        own, and skipping BEGIN/COMMIT halves the cost of a lookup. Storage functions that
+        take this connection run exactly one statement.
+        """
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,289 @@
+"""The database schema as SQLAlchemy Core tables.
+
+Alembic migrations in ``storage/migrations`` build this schema; a test runs
+``alembic check`` on SQLite and PostgreSQL so the two never drift apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    true,
+)
+
+from unitrace.storage.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# Integer keys that may grow past 2**31 rows are BigInteger on PostgreSQL; on SQLite they
+# must stay INTEGER so they alias the rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _values(enum_values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in enum_values)
+
+
+ORG_KINDS = ("brand", "distributor", "retailer", "lab", "regulator")
+ROLES = ("admin", "operator", "viewer")
+LAB_STATUSES = ("pending", "passed", "failed")
+DISPOSITIONS = (
+    "active",
+    "in_transit",
+    "sellable_accessible",
+    "retail_sold",
+    "returned",
+    "recalled",
+    "destroyed",
+    "inactive",
+    "stolen",
+    "damaged",
+    "expired",
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("license_number", String(100), nullable=False),
+    Column("market", String(50), nullable=False),
+    Column("gs1_company_prefix", String(12)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint(f"kind IN ({_values(ORG_KINDS)})", name="kind"),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("address", String(500), nullable=False, server_default=""),
+    Column("city", String(100), nullable=False, server_default=""),
+    Column("gln", String(13), unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("organization_id", "name"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint(f"role IN ({_values(ROLES)})", name="role"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_by_user_id", ForeignKey("users.id")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+    CheckConstraint(f"role IN ({_values(ROLES)})", name="role"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("category", String(50), nullable=False),
+    Column("strain", String(200)),
+    Column("net_content", Numeric(12, 3)),
+    Column("net_content_unit", String(10)),
+    Column("gtin", String(14), unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("ingredients", Text, nullable=False, server_default=""),
+    Column("warnings", Text, nullable=False, server_default=""),
+    Column("image_url", String(500)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("organization_id", "name"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("product_id", ForeignKey("products.id"), nullable=False),
+    Column("lot_number", String(20), nullable=False),
+    Column("produced_on", Date),
+    Column("expires_on", Date),
+    Column("lab_status", String(10), nullable=False, server_default="pending"),
+    Column("lab_name", String(200)),
+    Column("tested_on", Date),
+    Column("coa_document_id", ForeignKey("documents.id")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("product_id", "lot_number"),
+    CheckConstraint(f"lab_status IN ({_values(LAB_STATUSES)})", name="lab_status"),
+)
+
+batch_sources = Table(
+    "batch_sources",
+    metadata,
+    Column("batch_id", ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_batch_id", ForeignKey("batches.id"), primary_key=True),
+)
+
+batch_analytes = Table(
+    "batch_analytes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("amount", Numeric(12, 4), nullable=False),
+    Column("unit", String(20), nullable=False),
+    UniqueConstraint("batch_id", "kind", "name"),
+    CheckConstraint("kind IN ('cannabinoid', 'terpene')", name="kind"),
+)
+
+batch_panels = Table(
+    "batch_panels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("batches.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("result", String(10), nullable=False),
+    Column("notes", String(500), nullable=False, server_default=""),
+    UniqueConstraint("batch_id", "name"),
+    CheckConstraint("result IN ('pass', 'fail')", name="result"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("event_id", String(45), nullable=False, unique=True),  # urn:uuid:…
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("event_type", String(30), nullable=False),
+    Column("action", String(10)),
+    Column("biz_step", String(40)),
+    Column("disposition", String(40)),
+    Column("event_time", UTCDateTime(), nullable=False),
+    Column("event_time_zone_offset", String(6), nullable=False, server_default="+00:00"),
+    Column("record_time", UTCDateTime(), nullable=False),
+    Column("read_point_id", ForeignKey("locations.id")),
+    Column("biz_location_id", ForeignKey("locations.id")),
+    Column("batch_id", ForeignKey("batches.id")),
+    Column("quantity", Integer, nullable=False, server_default="0"),
+    Column("actor_user_id", ForeignKey("users.id")),
+    Column("actor_api_key_id", ForeignKey("api_keys.id")),
+    Column("details", Text, nullable=False, server_default="{}"),  # JSON: further EPCIS fields
+    Index("ix_events_organization_id_event_time", "organization_id", "event_time"),
+)
+
+containers = Table(
+    "containers",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("code", String(20), nullable=False, unique=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("sscc", String(18), unique=True),
+    Column("disposition", String(30), nullable=False, server_default="active"),
+    Column("custodian_organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id")),
+    Column("parent_container_id", ForeignKey("containers.id")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint("kind IN ('case', 'pallet')", name="kind"),
+)
+
+# Units are the one table that grows by millions of rows at a time. Every per-row check
+# on insert costs: on PostgreSQL each foreign key is a trigger and an index probe per row
+# (measured: one FK cuts COPY throughput from ~190k to ~110k rows/s, four to ~50k). So
+# units carry no declared foreign keys and only the indexes reads need; the one write
+# path (services.serialization) takes organization, product and batch from a batch row it
+# has locked in the same transaction. See docs/adr/0004-units-table-without-foreign-keys.md.
+units = Table(
+    "units",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("code", String(20), nullable=False, unique=True),
+    Column("organization_id", Integer, nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("batch_id", Integer, nullable=False, index=True),
+    Column("disposition", String(30), nullable=False),
+    Column("custodian_organization_id", Integer, nullable=False),
+    Column("location_id", Integer),
+    Column("parent_container_id", BigInteger().with_variant(Integer(), "sqlite")),
+    Column("commission_event_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("commissioned_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint(f"disposition IN ({_values(DISPOSITIONS)})", name="disposition"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("operation", String(50), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response", Text, nullable=False, server_default="{}"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("organization_id", "key"),
+)

@@ -1,0 +1,97 @@
+"""Test factories: plain functions with defaults that go through the real services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from unitrace.domain.model import (
+    Analyte,
+    AnalyteKind,
+    Batch,
+    LabStatus,
+    LocationKind,
+    OrganizationKind,
+    Panel,
+    PanelResult,
+    Principal,
+    Product,
+    Role,
+)
+from unitrace.services import access, catalog, organizations
+from unitrace.services.runtime import Runtime
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+def make_org(
+    rt: Runtime, *, kind: OrganizationKind = OrganizationKind.BRAND, name: str | None = None
+) -> Principal:
+    """An organization with a location and an admin user; returns the admin's principal."""
+    n = next(_seq)
+    org = organizations.create_organization(
+        rt,
+        organizations.OrganizationDraft(
+            name or f"Org {n}", kind, f"LIC-{n:05d}", "CA", None
+        ),
+    )
+    organizations.create_location(
+        rt,
+        None,
+        organizations.LocationDraft(f"Site {n}", LocationKind.FACILITY, city="Oakland"),
+        organization_id=org.id,
+    )
+    user = access.create_user(
+        rt, None, organization_id=org.id, email=f"admin{n}@org{n}.example",
+        name=f"Admin {n}", password=PASSWORD, role=Role.ADMIN,
+    )
+    return access.principal_for_user(user)
+
+
+def as_role(principal: Principal, role: Role) -> Principal:
+    return Principal(principal.organization_id, role, principal.user_id, None, principal.display)
+
+
+def make_product(rt: Runtime, principal: Principal, **overrides: Any) -> Product:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "name": f"Product {n}",
+        "category": "flower",
+        "strain": "Blue Dream",
+        "net_content": Decimal("3.5"),
+        "net_content_unit": "g",
+    }
+    values.update(overrides)
+    return catalog.create_product(rt, principal, catalog.ProductDraft(**values))
+
+
+def passed_lab(today: dt.date = dt.date(2026, 11, 20)) -> catalog.LabResultsDraft:
+    return catalog.LabResultsDraft(
+        status=LabStatus.PASSED,
+        lab_name="Evergreen Labs",
+        tested_on=today,
+        analytes=(
+            Analyte(AnalyteKind.CANNABINOID, "total_thc", Decimal("21.5"), "%"),
+            Analyte(AnalyteKind.CANNABINOID, "total_cbd", Decimal("0.3"), "%"),
+            Analyte(AnalyteKind.TERPENE, "myrcene", Decimal("0.8"), "%"),
+        ),
+        panels=(Panel("microbials", PanelResult.PASS), Panel("pesticides", PanelResult.PASS)),
+    )
+
+
+def make_batch(
+    rt: Runtime, principal: Principal, product: Product | None = None, **overrides: Any
+) -> Batch:
+    product = product or make_product(rt, principal)
+    values: dict[str, Any] = {
+        "product_id": product.id,
+        "lot_number": f"LOT-{next(_seq)}",
+        "produced_on": dt.date(2026, 11, 1),
+        "expires_on": dt.date(2027, 11, 1),
+        "lab": passed_lab(),
+    }
+    values.update(overrides)
+    return catalog.create_batch(rt, principal, catalog.BatchDraft(**values))
