@@ -84,12 +84,13 @@ def postgres_runtime(server_url: str, max_quantity: int = 1_000_000) -> Iterator
 def released_batch(rt: Runtime) -> tuple[Principal, Batch]:
     org = organizations.create_organization(
         rt,
-        organizations.OrganizationDraft(
-            "Bench Brand", OrganizationKind.BRAND, "LIC-BENCH", "CA"
-        ),
+        organizations.OrganizationDraft("Bench Brand", OrganizationKind.BRAND, "LIC-BENCH", "CA"),
     )
     organizations.create_location(
-        rt, None, organizations.LocationDraft("Plant", LocationKind.FACILITY), organization_id=org.id
+        rt,
+        None,
+        organizations.LocationDraft("Plant", LocationKind.FACILITY),
+        organization_id=org.id,
     )
     user = access.create_user(
         rt,

@@ -19,7 +19,6 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import peak_rss_mb, postgres_runtime, released_batch, sqlite_runtime, timed
-
 from unitrace.domain.codes import generate_codes
 from unitrace.services.serialization import commission_units
 

@@ -13,7 +13,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import released_batch, sqlite_runtime, timed
-
 from unitrace.services.serialization import commission_units, iter_commissioned_codes
 from unitrace.services.units import get_unit
 

@@ -35,7 +35,11 @@ def _worker() -> str:
 
 
 def _pg_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if "+" not in url.split(":")[0] else url
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if "+" not in url.split(":")[0]
+        else url
+    )
 
 
 @pytest.fixture(scope="session")

@@ -34,9 +34,7 @@ def make_org(
     n = next(_seq)
     org = organizations.create_organization(
         rt,
-        organizations.OrganizationDraft(
-            name or f"Org {n}", kind, f"LIC-{n:05d}", "CA", None
-        ),
+        organizations.OrganizationDraft(name or f"Org {n}", kind, f"LIC-{n:05d}", "CA", None),
     )
     organizations.create_location(
         rt,
@@ -45,8 +43,13 @@ def make_org(
         organization_id=org.id,
     )
     user = access.create_user(
-        rt, None, organization_id=org.id, email=f"admin{n}@org{n}.example",
-        name=f"Admin {n}", password=PASSWORD, role=Role.ADMIN,
+        rt,
+        None,
+        organization_id=org.id,
+        email=f"admin{n}@org{n}.example",
+        name=f"Admin {n}",
+        password=PASSWORD,
+        role=Role.ADMIN,
     )
     return access.principal_for_user(user)
 

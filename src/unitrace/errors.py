@@ -63,6 +63,12 @@ class PermissionDeniedError(UnitraceError):
     code = "permission_denied"
 
 
+class DatabaseUnavailableError(UnitraceError):
+    """The database cannot be reached (server down, wrong URL, unreadable file)."""
+
+    code = "database_unavailable"
+
+
 class RateLimitedError(UnitraceError):
     """Too many attempts from one origin in a short time."""
 

@@ -44,7 +44,12 @@ def test_a_wrong_password_and_an_unknown_email_fail_the_same_way(rt: Runtime) ->
 def test_a_deactivated_user_can_no_longer_log_in_or_use_a_session(rt: Runtime) -> None:
     admin = make_org(rt)
     colleague = access.create_user(
-        rt, admin, organization_id=0, email="c@x.example", name="C", password=PASSWORD,
+        rt,
+        admin,
+        organization_id=0,
+        email="c@x.example",
+        name="C",
+        password=PASSWORD,
         role=Role.OPERATOR,
     )
     assert colleague.organization_id == admin.organization_id  # the admin's own org, always
@@ -74,11 +79,25 @@ def test_sessions_expire_and_end_at_logout(rt: Runtime, clock: FixedClock) -> No
 def test_short_passwords_and_duplicate_emails_are_refused(rt: Runtime) -> None:
     admin = make_org(rt)
     with pytest.raises(ValidationError, match="10 characters"):
-        access.create_user(rt, admin, organization_id=0, email="s@x.example", name="S",
-                           password="short", role=Role.VIEWER)
+        access.create_user(
+            rt,
+            admin,
+            organization_id=0,
+            email="s@x.example",
+            name="S",
+            password="short",
+            role=Role.VIEWER,
+        )
     with pytest.raises(ConflictError):
-        access.create_user(rt, admin, organization_id=0, email=admin.display.upper(), name="D",
-                           password=PASSWORD, role=Role.VIEWER)
+        access.create_user(
+            rt,
+            admin,
+            organization_id=0,
+            email=admin.display.upper(),
+            name="D",
+            password=PASSWORD,
+            role=Role.VIEWER,
+        )
 
 
 def test_an_api_key_authenticates_until_revoked_and_is_stored_only_as_a_hash(rt: Runtime) -> None:
@@ -128,7 +147,9 @@ def test_an_organization_sees_only_its_own_locations_and_gln_is_check_digit_vali
         rt, b, organizations.LocationDraft("Store 1", LocationKind.STORE, gln="9506000134352")
     )
     assert [loc.name for loc in organizations.list_locations(rt, b)][-1] == "Store 1"
-    assert all(loc.organization_id == a.organization_id for loc in organizations.list_locations(rt, a))
+    assert all(
+        loc.organization_id == a.organization_id for loc in organizations.list_locations(rt, a)
+    )
     with pytest.raises(ValidationError, match="check digit"):
         organizations.create_location(
             rt, b, organizations.LocationDraft("Store 2", LocationKind.STORE, gln="9506000134353")
@@ -141,5 +162,8 @@ def test_organizations_need_a_name_license_and_market(rt: Runtime) -> None:
             rt, organizations.OrganizationDraft(" ", OrganizationKind.BRAND, "", "", "12")
         )
     assert {d["field"] for d in exc.value.details} == {
-        "name", "license_number", "market", "gs1_company_prefix"
+        "name",
+        "license_number",
+        "market",
+        "gs1_company_prefix",
     }

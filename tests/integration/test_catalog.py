@@ -91,11 +91,19 @@ def test_a_batch_with_bad_dates_lab_data_and_lot_reports_every_problem_at_once(
     )
     with pytest.raises(ValidationError) as exc:
         make_batch(
-            rt, brand, lot_number="LOT WITH SPACE", produced_on=dt.date(2026, 11, 10),
-            expires_on=dt.date(2026, 11, 1), lab=lab,
+            rt,
+            brand,
+            lot_number="LOT WITH SPACE",
+            produced_on=dt.date(2026, 11, 10),
+            expires_on=dt.date(2026, 11, 1),
+            lab=lab,
         )
     assert fields(exc) >= {
-        "lot_number", "expires_on", "lab.lab_name", "lab.tested_on", "lab.status",
+        "lot_number",
+        "expires_on",
+        "lab.lab_name",
+        "lab.tested_on",
+        "lab.status",
         "lab.analytes[0].amount",
     }
 
@@ -122,7 +130,9 @@ def test_a_retest_replaces_the_lab_results(rt: Runtime) -> None:
     brand = make_org(rt)
     batch = make_batch(rt, brand)
     failed = LabResultsDraft(
-        status=LabStatus.FAILED, lab_name="Lab 2", tested_on=dt.date(2026, 11, 23),
+        status=LabStatus.FAILED,
+        lab_name="Lab 2",
+        tested_on=dt.date(2026, 11, 23),
         panels=(Panel("pesticides", PanelResult.FAIL, "bifenazate 0.3 ppm"),),
     )
     updated = catalog.record_lab_results(rt, brand, batch_id=batch.id, lab=failed)
@@ -146,7 +156,11 @@ def test_a_coa_round_trips_byte_for_byte_and_only_for_its_brand(rt: Runtime) -> 
     batch = make_batch(rt, a)
     pdf = _coa_pdf("L-9")
     updated = catalog.attach_coa(
-        rt, a, batch_id=batch.id, filename="../../COA.pdf", content_type="application/pdf",
+        rt,
+        a,
+        batch_id=batch.id,
+        filename="../../COA.pdf",
+        content_type="application/pdf",
         content=pdf,
     )
     assert updated.coa is not None and updated.coa.size == len(pdf)
@@ -162,7 +176,11 @@ def test_a_coa_that_is_not_a_pdf_or_image_is_refused_and_nothing_is_linked(rt: R
     batch = make_batch(rt, brand)
     with pytest.raises(ValidationError, match="PDF"):
         catalog.attach_coa(
-            rt, brand, batch_id=batch.id, filename="x.pdf", content_type="application/pdf",
+            rt,
+            brand,
+            batch_id=batch.id,
+            filename="x.pdf",
+            content_type="application/pdf",
             content=b"<html>not a pdf</html>",
         )
     assert catalog.get_batch(rt, brand, batch.id).coa is None
@@ -173,6 +191,10 @@ def test_a_coa_that_is_not_a_pdf_or_image_is_refused_and_nothing_is_linked(rt: R
 def test_lab_results_can_be_recorded_by_an_operator_but_not_a_viewer(rt: Runtime) -> None:
     brand = make_org(rt)
     batch = make_batch(rt, brand)
-    catalog.record_lab_results(rt, as_role(brand, Role.OPERATOR), batch_id=batch.id, lab=passed_lab())
+    catalog.record_lab_results(
+        rt, as_role(brand, Role.OPERATOR), batch_id=batch.id, lab=passed_lab()
+    )
     with pytest.raises(PermissionDeniedError):
-        catalog.record_lab_results(rt, as_role(brand, Role.VIEWER), batch_id=batch.id, lab=passed_lab())
+        catalog.record_lab_results(
+            rt, as_role(brand, Role.VIEWER), batch_id=batch.id, lab=passed_lab()
+        )

@@ -12,8 +12,7 @@ def test_the_demo_loads_a_complete_market_once(rt: Runtime) -> None:
     assert summary.loaded and summary.units == 200
     kinds = sorted(o.kind for o in organizations.list_organizations(rt))
     assert kinds == sorted(
-        [OrganizationKind.BRAND, OrganizationKind.DISTRIBUTOR]
-        + [OrganizationKind.RETAILER] * 2
+        [OrganizationKind.BRAND, OrganizationKind.DISTRIBUTOR] + [OrganizationKind.RETAILER] * 2
     )
     brand = access.principal_for_user(
         access.authenticate_password(

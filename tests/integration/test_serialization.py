@@ -25,7 +25,9 @@ def codes_of(rt: Runtime, principal, event_id: str) -> list[str]:  # type: ignor
     return list(serialization.iter_commissioned_codes(rt, principal, event_id=event_id))
 
 
-def test_commissioning_creates_that_many_active_units_with_valid_distinct_codes(rt: Runtime) -> None:
+def test_commissioning_creates_that_many_active_units_with_valid_distinct_codes(
+    rt: Runtime,
+) -> None:
     brand = make_org(rt)
     batch = make_batch(rt, brand)
     result = serialization.commission_units(rt, brand, batch_id=batch.id, quantity=1234)
@@ -103,7 +105,9 @@ def test_a_viewer_cannot_commission(rt: Runtime) -> None:
     brand = make_org(rt)
     batch = make_batch(rt, brand)
     with pytest.raises(PermissionDeniedError):
-        serialization.commission_units(rt, as_role(brand, Role.VIEWER), batch_id=batch.id, quantity=1)
+        serialization.commission_units(
+            rt, as_role(brand, Role.VIEWER), batch_id=batch.id, quantity=1
+        )
 
 
 def test_retrying_with_the_same_idempotency_key_returns_the_first_result_and_creates_nothing(
@@ -127,15 +131,21 @@ def test_the_same_idempotency_key_with_a_different_request_is_refused(rt: Runtim
     batch = make_batch(rt, brand)
     serialization.commission_units(rt, brand, batch_id=batch.id, quantity=5, idempotency_key="k")
     with pytest.raises(IdempotencyKeyReusedError):
-        serialization.commission_units(rt, brand, batch_id=batch.id, quantity=6, idempotency_key="k")
+        serialization.commission_units(
+            rt, brand, batch_id=batch.id, quantity=6, idempotency_key="k"
+        )
     assert units.list_units(rt, brand, batch_id=batch.id, limit=1).total == 5
 
 
 def test_idempotency_keys_are_scoped_to_the_organization(rt: Runtime) -> None:
     a, b = make_org(rt), make_org(rt)
     batch_a, batch_b = make_batch(rt, a), make_batch(rt, b)
-    ra = serialization.commission_units(rt, a, batch_id=batch_a.id, quantity=2, idempotency_key="same")
-    rb = serialization.commission_units(rt, b, batch_id=batch_b.id, quantity=2, idempotency_key="same")
+    ra = serialization.commission_units(
+        rt, a, batch_id=batch_a.id, quantity=2, idempotency_key="same"
+    )
+    rb = serialization.commission_units(
+        rt, b, batch_id=batch_b.id, quantity=2, idempotency_key="same"
+    )
     assert ra.event_id != rb.event_id and not rb.replayed
 
 
@@ -151,7 +161,7 @@ def test_concurrent_retries_with_one_key_create_exactly_one_set_of_units(rt: Run
                     rt, brand, batch_id=batch.id, quantity=2000, idempotency_key="burst"
                 )
             )
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=attempt) for _ in range(4)]
@@ -182,9 +192,12 @@ def test_a_failure_mid_way_leaves_nothing_behind(rt: Runtime) -> None:
     assert calls == 1
     assert units.list_units(rt, brand, limit=1).total == 0
     # the key was not consumed: a retry works
-    assert serialization.commission_units(
-        rt, brand, batch_id=batch.id, quantity=10, idempotency_key="x"
-    ).replayed is False
+    assert (
+        serialization.commission_units(
+            rt, brand, batch_id=batch.id, quantity=10, idempotency_key="x"
+        ).replayed
+        is False
+    )
 
 
 def test_a_code_collision_is_refilled_with_fresh_codes_never_duplicated(

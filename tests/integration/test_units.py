@@ -55,7 +55,9 @@ def test_another_organizations_unit_and_an_unknown_code_are_indistinguishable(
     other_code = one_code(rt, other, make_batch(rt, other).id)[0]
     with pytest.raises(NotFoundError) as mine_elsewhere:
         units.get_unit(rt, brand, other_code)
-    assert str(foreign.value).replace(code, "C") == str(mine_elsewhere.value).replace(other_code, "C")
+    assert str(foreign.value).replace(code, "C") == str(mine_elsewhere.value).replace(
+        other_code, "C"
+    )
 
 
 def test_a_malformed_code_is_a_specific_validation_error(rt: Runtime) -> None:
@@ -84,7 +86,9 @@ def test_listing_filters_by_batch_product_disposition_commissioning_and_prefix(
     prefix = codes1[0][:3].lower()
     expected = sum(c.startswith(prefix.upper()) for c in codes1)
     matched = units.list_units(rt, brand, batch_id=b1.id, code_prefix=prefix, limit=100)
-    assert matched.total == expected and all(v.unit.code.startswith(prefix.upper()) for v in matched.items)
+    assert matched.total == expected and all(
+        v.unit.code.startswith(prefix.upper()) for v in matched.items
+    )
 
 
 def test_pages_cover_every_unit_exactly_once_in_a_stable_order(rt: Runtime) -> None:

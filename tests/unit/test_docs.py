@@ -11,9 +11,7 @@ ROOT = Path(__file__).parents[2]
 
 def test_every_setting_is_documented_in_docs_settings() -> None:
     text = (ROOT / "docs" / "settings.md").read_text()
-    missing = [
-        name for name in Settings.model_fields if f"`UNITRACE_{name.upper()}`" not in text
-    ]
+    missing = [name for name in Settings.model_fields if f"`UNITRACE_{name.upper()}`" not in text]
     assert missing == []
 
 

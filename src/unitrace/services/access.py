@@ -8,6 +8,7 @@ enough to store: there is nothing to brute-force. Keys are shown once, at creati
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -28,8 +29,13 @@ from unitrace.services.runtime import Runtime
 from unitrace.storage import access as store
 
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so both paths cost one Argon2 verification.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both paths cost one Argon2 check."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
 API_KEY_PREFIX = "ut_"
 MIN_PASSWORD_LENGTH = 10
 
@@ -114,7 +120,7 @@ def authenticate_password(rt: Runtime, *, email: str, password: str) -> User:
     """The active user with these credentials; one generic error for every failure."""
     with rt.db.read() as conn:
         found = store.find_user_credentials(conn, email.strip().lower())
-    stored_hash = found[1] if found else _DUMMY_HASH
+    stored_hash = found[1] if found else _dummy_hash()
     try:
         _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):

@@ -148,7 +148,12 @@ def get_product(rt: Runtime, principal: Principal, product_id: int) -> Product:
 
 
 def list_products(
-    rt: Runtime, principal: Principal, *, limit: int = 50, offset: int = 0, search: str | None = None
+    rt: Runtime,
+    principal: Principal,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    search: str | None = None,
 ) -> Page[Product]:
     limit, offset = check_page(limit, offset)
     with rt.db.read() as conn:
@@ -241,9 +246,7 @@ def _lab_args(lab: LabResultsDraft) -> dict[str, object]:
         "status": lab.status,
         "lab_name": (lab.lab_name or "").strip() or None,
         "tested_on": lab.tested_on,
-        "analytes": [
-            Analyte(a.kind, a.name.strip(), a.amount, a.unit) for a in lab.analytes
-        ],
+        "analytes": [Analyte(a.kind, a.name.strip(), a.amount, a.unit) for a in lab.analytes],
         "panels": [Panel(p.name.strip(), p.result, p.notes.strip()) for p in lab.panels],
     }
 
@@ -260,7 +263,9 @@ def create_batch(rt: Runtime, principal: Principal, draft: BatchDraft) -> Batch:
         with rt.db.transaction() as conn:
             store.get_product(conn, principal.organization_id, draft.product_id)
             sources = tuple(dict.fromkeys(draft.source_batch_ids))
-            missing = set(sources) - store.existing_batch_ids(conn, principal.organization_id, sources)
+            missing = set(sources) - store.existing_batch_ids(
+                conn, principal.organization_id, sources
+            )
             if missing:
                 raise ValidationError(
                     "source batches not found",
@@ -336,7 +341,13 @@ def _sniff(content: bytes, content_type: str) -> str:
 
 
 def attach_coa(
-    rt: Runtime, principal: Principal, *, batch_id: int, filename: str, content_type: str, content: bytes
+    rt: Runtime,
+    principal: Principal,
+    *,
+    batch_id: int,
+    filename: str,
+    content_type: str,
+    content: bytes,
 ) -> Batch:
     """Store a Certificate of Analysis file and link it to the batch (replacing any earlier one)."""
     require(principal, Role.OPERATOR)

@@ -68,7 +68,9 @@ def _coa_pdf(lot: str) -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     for offset in offsets:
         out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return bytes(out)
 
 
@@ -108,23 +110,28 @@ def load_demo(rt: Runtime, *, if_empty: bool = True, units_per_batch: int = 2000
         orgs[name] = organizations.create_organization(
             rt,
             organizations.OrganizationDraft(
-                name, kind, license_number, "CA", "0950600" if kind is OrganizationKind.BRAND else None
+                name,
+                kind,
+                license_number,
+                "CA",
+                "0950600" if kind is OrganizationKind.BRAND else None,
             ),
         )
-    for name, kind, city in (
+    sites: tuple[tuple[str, LocationKind, str], ...] = (
         ("Green Valley Farms", LocationKind.FACILITY, "Salinas"),
         ("North Star Distribution", LocationKind.WAREHOUSE, "Oakland"),
         ("High Street Dispensary", LocationKind.STORE, "Sacramento"),
         ("High Street Dispensary", LocationKind.STORE, "Davis"),
         ("Riverside Cannabis Co.", LocationKind.STORE, "Los Angeles"),
-    ):
+    )
+    for name, site_kind, city in sites:
         label = {"facility": "Cultivation & Packaging", "warehouse": "Main Warehouse"}.get(
-            kind.value, f"{city} Store"
+            site_kind.value, f"{city} Store"
         )
         organizations.create_location(
             rt,
             None,
-            organizations.LocationDraft(label, kind, f"1 Main St, {city}, CA", city),
+            organizations.LocationDraft(label, site_kind, f"1 Main St, {city}, CA", city),
             organization_id=orgs[name].id,
         )
     for login in DEMO_LOGINS:
@@ -188,11 +195,19 @@ def load_demo(rt: Runtime, *, if_empty: bool = True, units_per_batch: int = 2000
             ),
         )
         catalog.attach_coa(
-            rt, brand, batch_id=batch.id, filename=f"COA-{lot}.pdf",
-            content_type="application/pdf", content=_coa_pdf(lot),
+            rt,
+            brand,
+            batch_id=batch.id,
+            filename=f"COA-{lot}.pdf",
+            content_type="application/pdf",
+            content=_coa_pdf(lot),
         )
         serialization.commission_units(
-            rt, brand, batch_id=batch.id, quantity=units_per_batch, location_id=facility.id,
+            rt,
+            brand,
+            batch_id=batch.id,
+            quantity=units_per_batch,
+            location_id=facility.id,
             idempotency_key=f"demo-{lot}",
         )
         total += units_per_batch

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from unitrace.domain.gs1 import InvalidGtinError, gtin_check_digit
-from unitrace.domain.model import Location, LocationKind, Organization, OrganizationKind, Principal, Role
+from unitrace.domain.model import (
+    Location,
+    LocationKind,
+    Organization,
+    OrganizationKind,
+    Principal,
+    Role,
+)
 from unitrace.errors import ConflictError, ValidationError
 from unitrace.services.access import require
 from unitrace.services.runtime import Runtime
@@ -39,7 +46,9 @@ def _clean_org(draft: OrganizationDraft) -> dict[str, object]:
     if not draft.license_number.strip():
         problems.append({"field": "license_number", "message": "a license number is required"})
     if not draft.market.strip():
-        problems.append({"field": "market", "message": "a market (state or jurisdiction) is required"})
+        problems.append(
+            {"field": "market", "message": "a market (state or jurisdiction) is required"}
+        )
     prefix = (draft.gs1_company_prefix or "").strip() or None
     if prefix is not None and not (prefix.isdigit() and 6 <= len(prefix) <= 12):
         problems.append(
@@ -104,7 +113,9 @@ def validate_gln(gln: str) -> str:
 
 def _clean_location(draft: LocationDraft) -> dict[str, object]:
     if not draft.name.strip():
-        raise ValidationError("a location needs a name", details=[{"field": "name", "message": "required"}])
+        raise ValidationError(
+            "a location needs a name", details=[{"field": "name", "message": "required"}]
+        )
     try:
         gln = validate_gln(draft.gln) if draft.gln and draft.gln.strip() else None
     except InvalidGtinError as exc:  # pragma: no cover - validate_gln checks digits first
@@ -118,7 +129,13 @@ def _clean_location(draft: LocationDraft) -> dict[str, object]:
     }
 
 
-def create_location(rt: Runtime, principal: Principal | None, draft: LocationDraft, *, organization_id: int | None = None) -> Location:
+def create_location(
+    rt: Runtime,
+    principal: Principal | None,
+    draft: LocationDraft,
+    *,
+    organization_id: int | None = None,
+) -> Location:
     """Add a facility or store. ``principal`` None is the installation operator."""
     if principal is not None:
         require(principal, Role.ADMIN)

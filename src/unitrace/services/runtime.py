@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from unitrace.adapters.clock import Clock, system_clock
 from unitrace.adapters.files import FileStore
 from unitrace.config import Settings
-from unitrace.storage import migrate
 from unitrace.storage.engine import Database
 
 
@@ -34,6 +33,8 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
 
 def upgrade_database(rt: Runtime) -> tuple[str | None, str | None]:
     """Migrate the schema to the latest revision; returns (before, after) revisions."""
+    from unitrace.storage import migrate  # Alembic is heavy: only load it when migrating
+
     before = migrate.current_revision(rt.db)
     migrate.upgrade(rt.db)
     return before, migrate.current_revision(rt.db)
@@ -41,4 +42,6 @@ def upgrade_database(rt: Runtime) -> tuple[str | None, str | None]:
 
 def database_status(rt: Runtime) -> tuple[str | None, str | None]:
     """(current revision, latest revision)."""
+    from unitrace.storage import migrate
+
     return migrate.current_revision(rt.db), migrate.head_revision()

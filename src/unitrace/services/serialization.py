@@ -104,7 +104,9 @@ def commission_units(
         if idempotency_key is None:
             raise
         with rt.db.read() as conn:
-            stored = idempotency.find_idempotency_key(conn, principal.organization_id, idempotency_key)
+            stored = idempotency.find_idempotency_key(
+                conn, principal.organization_id, idempotency_key
+            )
         if stored is None:
             raise
         return _replay(stored, request_hash, idempotency_key)
@@ -128,8 +130,12 @@ def _commission(
             if stored is not None:
                 return _replay(stored, request_hash, key)
             idempotency.insert_idempotency_key(
-                conn, organization_id=org, key=key, operation=OPERATION,
-                request_hash=request_hash, created_at=now,
+                conn,
+                organization_id=org,
+                key=key,
+                operation=OPERATION,
+                request_hash=request_hash,
+                created_at=now,
             )
         catalog.lock_batch_row(conn, org, batch_id)
         batch = catalog.get_batch(conn, org, batch_id)

@@ -170,31 +170,30 @@ def insert_batch_sources(conn: Connection, batch_id: int, source_ids: Sequence[i
 
 
 def set_batch_coa(conn: Connection, batch_id: int, document_id: int) -> None:
-    conn.execute(update(batches).where(batches.c.id == batch_id).values(coa_document_id=document_id))
+    conn.execute(
+        update(batches).where(batches.c.id == batch_id).values(coa_document_id=document_id)
+    )
 
 
 def existing_batch_ids(conn: Connection, organization_id: int, ids: Sequence[int]) -> set[int]:
     rows = conn.execute(
-        select(batches.c.id).where(batches.c.id.in_(ids), batches.c.organization_id == organization_id)
+        select(batches.c.id).where(
+            batches.c.id.in_(ids), batches.c.organization_id == organization_id
+        )
     )
     return {r.id for r in rows}
 
 
 def _batch_query() -> Any:
-    unit_count = (
-        select(func.count()).where(units.c.batch_id == batches.c.id).scalar_subquery()
-    )
-    return (
-        select(
-            batches,
-            unit_count.label("unit_count"),
-            documents.c.filename.label("doc_filename"),
-            documents.c.content_type.label("doc_content_type"),
-            documents.c.sha256.label("doc_sha256"),
-            documents.c.size.label("doc_size"),
-        )
-        .select_from(batches.outerjoin(documents, documents.c.id == batches.c.coa_document_id))
-    )
+    unit_count = select(func.count()).where(units.c.batch_id == batches.c.id).scalar_subquery()
+    return select(
+        batches,
+        unit_count.label("unit_count"),
+        documents.c.filename.label("doc_filename"),
+        documents.c.content_type.label("doc_content_type"),
+        documents.c.sha256.label("doc_sha256"),
+        documents.c.size.label("doc_size"),
+    ).select_from(batches.outerjoin(documents, documents.c.id == batches.c.coa_document_id))
 
 
 def _hydrate(conn: Connection, rows: Sequence[Row[Any]]) -> list[Batch]:
@@ -210,7 +209,9 @@ def _hydrate(conn: Connection, rows: Sequence[Row[Any]]) -> list[Batch]:
         ):
             analytes[a.batch_id].append(Analyte(AnalyteKind(a.kind), a.name, a.amount, a.unit))
         for p in conn.execute(
-            select(batch_panels).where(batch_panels.c.batch_id.in_(ids)).order_by(batch_panels.c.name)
+            select(batch_panels)
+            .where(batch_panels.c.batch_id.in_(ids))
+            .order_by(batch_panels.c.name)
         ):
             panels[p.batch_id].append(Panel(p.name, PanelResult(p.result), p.notes))
         for s in conn.execute(
@@ -236,7 +237,9 @@ def _hydrate(conn: Connection, rows: Sequence[Row[Any]]) -> list[Batch]:
             ),
             source_batch_ids=tuple(sources[r.id]),
             coa=(
-                Document(r.coa_document_id, r.doc_filename, r.doc_content_type, r.doc_sha256, r.doc_size)
+                Document(
+                    r.coa_document_id, r.doc_filename, r.doc_content_type, r.doc_sha256, r.doc_size
+                )
                 if r.coa_document_id
                 else None
             ),

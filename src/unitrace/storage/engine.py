@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+
+from unitrace.errors import DatabaseUnavailableError
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -69,10 +72,19 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def _connect(self) -> Connection:
+        try:
+            return self.engine.connect()
+        except OperationalError as exc:
+            url = self.engine.url.render_as_string(hide_password=True)
+            raise DatabaseUnavailableError(
+                f"cannot connect to the database at {url}: {exc.orig}"
+            ) from exc
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A read-write transaction: committed when the block ends, rolled back if it raises."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             conn = conn.execution_options(unitrace_write=True)
             with conn.begin():
                 yield conn
@@ -80,7 +92,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only unit of work (one consistent snapshot on PostgreSQL)."""
-        with self.engine.connect() as conn, conn.begin():
+        with self._connect() as conn, conn.begin():
             yield conn
             # nothing to commit; leaving the block ends the transaction
 
@@ -92,7 +104,7 @@ class Database:
         own, and skipping BEGIN/COMMIT halves the cost of a lookup. Storage functions that
         take this connection run exactly one statement.
         """
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             yield conn
 
     def dispose(self) -> None:

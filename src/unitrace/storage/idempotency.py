@@ -51,8 +51,6 @@ def store_idempotent_response(
 ) -> None:
     conn.execute(
         update(idempotency_keys)
-        .where(
-            idempotency_keys.c.organization_id == organization_id, idempotency_keys.c.key == key
-        )
+        .where(idempotency_keys.c.organization_id == organization_id, idempotency_keys.c.key == key)
         .values(response=response)
     )

@@ -98,7 +98,9 @@ def list_locations(conn: Connection, organization_id: int) -> list[Location]:
     return [_location(r) for r in rows]
 
 
-def update_location(conn: Connection, organization_id: int, location_id: int, **values: Any) -> None:
+def update_location(
+    conn: Connection, organization_id: int, location_id: int, **values: Any
+) -> None:
     result = conn.execute(
         update(locations)
         .where(locations.c.id == location_id, locations.c.organization_id == organization_id)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -25,7 +24,7 @@ _UNIT_VALUES = ":org, :product, :batch, :disposition, :org, :location, :event, :
 # not a million. ON CONFLICT DO NOTHING turns a (vanishingly rare) code collision into a
 # shortfall the caller refills instead of an aborted transaction.
 _SQLITE_BULK = text(
-    f"INSERT INTO units ({_UNIT_COLUMNS}) "
+    f"INSERT INTO units ({_UNIT_COLUMNS}) "  # noqa: S608 - constant column lists only
     f"SELECT value, {_UNIT_VALUES} FROM json_each(:codes) WHERE true "
     "ON CONFLICT (code) DO NOTHING"
 ).bindparams(bindparam("ts", type_=UTCDateTime()))
@@ -36,7 +35,7 @@ _SQLITE_BULK = text(
 # INSERT … SELECT … ON CONFLICT DO NOTHING, and the caller refills the shortfall.
 _PG_STAGE = "CREATE TEMPORARY TABLE IF NOT EXISTS unit_codes_stage (code text) ON COMMIT DROP"
 _PG_INSERT = text(
-    f"INSERT INTO units ({_UNIT_COLUMNS}) "
+    f"INSERT INTO units ({_UNIT_COLUMNS}) "  # noqa: S608 - constant column lists only
     f"SELECT code, {_UNIT_VALUES} FROM unit_codes_stage "
     "ON CONFLICT (code) DO NOTHING"
 ).bindparams(bindparam("ts", type_=UTCDateTime()))
@@ -161,7 +160,8 @@ _compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 def _as_utc(value: Any) -> dt.datetime:
     if isinstance(value, str):  # SQLite hands back the stored text
         value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    stamp: dt.datetime = value
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
 
 
 def find_unit_by_code(conn: Connection, organization_id: int, code: str) -> UnitRow | None:

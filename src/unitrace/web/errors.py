@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -18,6 +20,7 @@ STATUS: dict[type[errors.UnitraceError], int] = {
     errors.AuthenticationError: 401,
     errors.PermissionDeniedError: 403,
     errors.RateLimitedError: 429,
+    errors.DatabaseUnavailableError: 503,
 }
 
 
@@ -36,24 +39,25 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/")
 
 
+def _error_page(
+    app: FastAPI, request: Request, status: int, code: str, message: str, details: object
+) -> Response:
+    context = {"status": status, "code": code, "message": message, "details": details}
+    response: Response = app.state.templates.TemplateResponse(
+        request, "error.html", context, status_code=status
+    )
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.UnitraceError)
     async def _unitrace_error(request: Request, exc: errors.UnitraceError) -> Response:
         status = status_for(exc)
         if _wants_html(request):
             if isinstance(exc, errors.AuthenticationError):
-                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-            return app.state.templates.TemplateResponse(
-                request,
-                "error.html",
-                {
-                    "status": status,
-                    "code": exc.code,
-                    "message": exc.message,
-                    "details": exc.details,
-                },
-                status_code=status,
-            )
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+            return _error_page(app, request, status, exc.code, exc.message, exc.details)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
@@ -73,15 +77,5 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         if _wants_html(request):
-            return app.state.templates.TemplateResponse(
-                request,
-                "error.html",
-                {
-                    "status": exc.status_code,
-                    "code": code,
-                    "message": str(exc.detail),
-                    "details": None,
-                },
-                status_code=exc.status_code,
-            )
+            return _error_page(app, request, exc.status_code, code, str(exc.detail), None)
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
