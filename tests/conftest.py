@@ -57,7 +57,7 @@ def postgres_database() -> Iterator[str]:
     """A database of this worker's own on the test server, migrated once per session."""
     assert POSTGRES_URL, "UNITRACE_TEST_POSTGRES_URL is not set"
     admin_url = make_url(_pg_url(POSTGRES_URL))
-    name = f"unitrace_test_{_worker()}"
+    name = f"unitrace_test_{os.getpid()}_{_worker()}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

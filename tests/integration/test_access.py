@@ -167,3 +167,19 @@ def test_organizations_need_a_name_license_and_market(rt: Runtime) -> None:
         "market",
         "gs1_company_prefix",
     }
+
+
+def test_an_api_keys_last_use_is_recorded_at_most_once_a_minute(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    admin = make_org(rt)
+    issued = access.create_api_key(rt, admin, name="POS", role=Role.OPERATOR)
+    assert access.list_api_keys(rt, admin)[0].last_used_at is None
+    first_use = clock.now
+    access.authenticate_api_key(rt, issued.secret)
+    clock.advance(seconds=30)
+    access.authenticate_api_key(rt, issued.secret)
+    assert access.list_api_keys(rt, admin)[0].last_used_at == first_use
+    clock.advance(minutes=2)
+    access.authenticate_api_key(rt, issued.secret)
+    assert access.list_api_keys(rt, admin)[0].last_used_at == clock.now

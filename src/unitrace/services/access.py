@@ -36,8 +36,10 @@ def _dummy_hash() -> str:
     """Verified against when the e-mail is unknown, so both paths cost one Argon2 check."""
     return _hasher.hash(secrets.token_urlsafe(16))
 
+
 API_KEY_PREFIX = "ut_"
 MIN_PASSWORD_LENGTH = 10
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def require(principal: Principal, role: Role) -> None:
@@ -221,6 +223,12 @@ def authenticate_api_key(rt: Runtime, secret: str) -> Principal:
     key = found[0]
     if key.revoked_at is not None:
         raise AuthenticationError("invalid API key")
+    now = rt.clock()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        # Recorded at most once a minute per key: a write on every call would cost more
+        # than the call itself.
+        with rt.db.transaction() as conn:
+            store.touch_api_key(conn, key.id, now)
     return Principal(
         organization_id=key.organization_id,
         role=key.role,

@@ -355,7 +355,7 @@ def attach_coa(
         raise ValidationError("the COA file is empty")
     if len(content) > rt.settings.max_upload_bytes:
         raise ValidationError(
-            f"the COA file is {len(content):,} bytes; the limit is {rt.settings.max_upload_bytes:,}"
+            f"the COA file is larger than the limit of {rt.settings.max_upload_bytes:,} bytes"
         )
     sniffed = _sniff(content, content_type)
     safe_name = "".join(c for c in filename if c.isprintable() and c not in '/\\"')[:200] or "coa"

@@ -160,6 +160,11 @@ def list_locations(rt: Runtime, principal: Principal) -> list[Location]:
         return store.list_locations(conn, principal.organization_id)
 
 
+def get_location(rt: Runtime, principal: Principal, location_id: int) -> Location:
+    with rt.db.read() as conn:
+        return store.get_location(conn, principal.organization_id, location_id)
+
+
 def update_location(
     rt: Runtime, principal: Principal, *, location_id: int, draft: LocationDraft
 ) -> Location:

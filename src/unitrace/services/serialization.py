@@ -197,9 +197,18 @@ def _commission(
 
 
 def iter_commissioned_codes(rt: Runtime, principal: Principal, *, event_id: str) -> Iterator[str]:
-    """Stream the codes one commissioning created (for CSV, labels or a --json listing)."""
+    """Stream the codes one commissioning created (for CSV, labels or a --json listing).
+
+    An unknown commissioning, or another organization's, raises ``NotFoundError`` right
+    away, before the first code is asked for.
+    """
     with rt.db.read() as conn:
         row = events.find_event_row(conn, event_id)
-        if row is None or row["organization_id"] != principal.organization_id:
-            raise NotFoundError(f"commissioning {event_id} not found")
-        yield from unit_store.iter_codes_of_event(conn, row["batch_id"], row["id"])
+    if row is None or row["organization_id"] != principal.organization_id:
+        raise NotFoundError(f"commissioning {event_id} not found")
+    return _stream_codes(rt, row["batch_id"], row["id"])
+
+
+def _stream_codes(rt: Runtime, batch_id: int, event_row_id: int) -> Iterator[str]:
+    with rt.db.read() as conn:
+        yield from unit_store.iter_codes_of_event(conn, batch_id, event_row_id)
