@@ -1,0 +1,35 @@
+"""The /api/v1 router: health without a key, everything else behind an API key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.security import APIKeyHeader, HTTPBearer
+
+from unitrace.web.api import (
+    api_keys,
+    batches,
+    health,
+    locations,
+    organizations,
+    products,
+    units,
+    users,
+)
+from unitrace.web.api.params import ERROR_RESPONSES
+
+# These two only declare the schemes in the OpenAPI document (so /docs has an "Authorize"
+# button); authentication itself is ``unitrace.web.deps.ApiPrincipal`` on each route.
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="ApiKeyBearer", description="Authorization: Bearer ut_…"
+)
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKeyHeader")
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(health.router)
+
+_authenticated = APIRouter(
+    dependencies=[Depends(_bearer), Depends(_header)], responses=ERROR_RESPONSES
+)
+for module in (organizations, locations, users, api_keys, products, batches, units):
+    _authenticated.include_router(module.router)
+router.include_router(_authenticated)

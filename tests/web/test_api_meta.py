@@ -1,0 +1,104 @@
+"""The API describes itself: health without a key, OpenAPI and interactive docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from unitrace import __version__
+from unitrace.config import Settings
+from unitrace.services.runtime import Runtime, build_runtime
+from unitrace.web.app import create_app
+
+MAIN_PATHS = {
+    "/api/v1/health": {"get"},
+    "/api/v1/organization": {"get", "patch"},
+    "/api/v1/locations": {"get", "post"},
+    "/api/v1/locations/{location_id}": {"patch"},
+    "/api/v1/users": {"get", "post"},
+    "/api/v1/users/{user_id}": {"patch"},
+    "/api/v1/api-keys": {"get", "post"},
+    "/api/v1/api-keys/{api_key_id}": {"delete"},
+    "/api/v1/products": {"get", "post"},
+    "/api/v1/products/{product_id}": {"get", "patch"},
+    "/api/v1/batches": {"get", "post"},
+    "/api/v1/batches/{batch_id}": {"get"},
+    "/api/v1/batches/{batch_id}/lab-results": {"put"},
+    "/api/v1/batches/{batch_id}/coa": {"get", "post"},
+    "/api/v1/units": {"get"},
+    "/api/v1/units/commission": {"post"},
+    "/api/v1/units/{code}": {"get"},
+    "/api/v1/commissionings/{event_id}/codes": {"get"},
+}
+
+
+def test_health_needs_no_key_and_names_the_database(rt: Runtime, client: TestClient) -> None:
+    response = client.get("/api/v1/health")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "version": __version__,
+        "database": rt.db.dialect,
+    }
+    assert rt.db.dialect in ("sqlite", "postgresql")
+
+
+def test_health_is_503_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    unreachable = Settings(
+        database_url=f"sqlite:///{tmp_path}/no/such/directory/unitrace.db", data_dir=tmp_path
+    )
+    runtime = build_runtime(unreachable)
+    try:
+        response = TestClient(create_app(runtime=runtime)).get("/api/v1/health")
+    finally:
+        runtime.close()
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "version": __version__,
+        "database": "sqlite",
+    }
+
+
+def test_the_openapi_document_lists_every_endpoint(client: TestClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    api_paths = {p: set(ops) for p, ops in paths.items() if p.startswith("/api/v1/")}
+    assert api_paths == MAIN_PATHS
+
+
+def test_the_openapi_document_declares_api_keys_and_the_error_shape(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["ApiKeyBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Authorization: Bearer ut_…",
+    }
+    assert schemes["ApiKeyHeader"]["name"] == "X-API-Key"
+    not_found = document["paths"]["/api/v1/products/{product_id}"]["get"]["responses"]["404"]
+    assert not_found["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorPublic"
+    }
+    assert "security" not in document["paths"]["/api/v1/health"]["get"]
+
+
+def test_the_interactive_docs_load_the_openapi_document(client: TestClient) -> None:
+    response = client.get("/docs")
+
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
+    assert "/api/v1/openapi.json" in response.text
+
+
+def test_an_unknown_api_path_is_a_json_404(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
