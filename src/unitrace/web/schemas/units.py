@@ -1,0 +1,67 @@
+"""Units and their commissioning (serialization)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from unitrace.domain.model import Disposition, UnitView
+from unitrace.web.schemas.common import Id, PagePublic, Public, Schema
+
+
+class CommissioningCreate(Schema):
+    batch_id: Id
+    quantity: int = Field(ge=1, description="How many units to serialize.", examples=[1000])
+    location_id: Id | None = Field(default=None, description="Where the units are made.")
+
+
+class CommissioningPublic(Public):
+    event_id: str = Field(description="The EPCIS event id of this commissioning (urn:uuid:…).")
+    batch_id: int
+    product_id: int
+    lot_number: str
+    quantity: int
+    commissioned_at: dt.datetime
+    replayed: bool = Field(
+        description="True when this answers a retry of an earlier request with the same "
+        "Idempotency-Key: nothing new was created."
+    )
+
+
+class UnitPublic(Public):
+    code: str = Field(examples=["7K3MQ9XW2D4HBR"])
+    product_id: int
+    product_name: str
+    batch_id: int
+    lot_number: str
+    gtin: str | None
+    disposition: Disposition
+    location_id: int | None
+    location_name: str | None
+    parent_container_id: int | None
+    owner_organization_id: int
+    custodian_organization_id: int
+    short_url: str
+    digital_link: str | None = Field(description="GS1 Digital Link, when the product has a GTIN.")
+    commissioned_at: dt.datetime
+    updated_at: dt.datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        # A UnitView holds the unit's own fields under ``unit``: the API shows them flat, and
+        # names the unit's organization for what it is, its owner.
+        if not isinstance(data, UnitView):
+            return data
+        unit = dataclasses.asdict(data.unit)
+        return {
+            **dataclasses.asdict(data),
+            **unit,
+            "owner_organization_id": unit["organization_id"],
+        }
+
+
+class UnitsPublic(PagePublic[UnitPublic]): ...
