@@ -51,6 +51,15 @@ class BatchNotReleasedError(UnitraceError):
     code = "batch_not_released"
 
 
+class PreflightFailedError(UnitraceError):
+    """Some labels' QR codes did not scan back to their payload; nothing was printed.
+
+    ``details`` lists each failing label: ``code``, ``payload``, ``decoded``, ``reason``.
+    """
+
+    code = "preflight_failed"
+
+
 class AuthenticationError(UnitraceError):
     """No valid credentials were presented."""
 

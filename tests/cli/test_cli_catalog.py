@@ -41,6 +41,28 @@ def test_a_product_is_created_listed_and_shown(unitrace: Unitrace, brand: Princi
     assert "Adults only." in shown.stdout
 
 
+def test_a_product_gets_its_label_template_and_qr_form(
+    unitrace: Unitrace, brand: Principal
+) -> None:
+    created = json.loads(
+        ok(
+            unitrace(
+                "products", "create", "--org", BRAND, "--name", "Tube", "--category", "pre_roll",
+                "--label-template", "finished_goods", "--qr-form", "short_url", "--json",
+            )
+        ).stdout
+    )  # fmt: skip
+    assert (created["label_template"], created["qr_form"]) == ("finished_goods", "short_url")
+    shown = ok(unitrace("products", "show", str(created["id"]), "--org", BRAND)).stdout
+    assert "finished_goods" in shown
+    assert "short_url" in shown
+    refused = unitrace(
+        "products", "create", "--org", BRAND, "--name", "X", "--category", "flower",
+        "--label-template", "poster",
+    )  # fmt: skip
+    assert refused.exit_code == 2
+
+
 def test_products_can_be_searched_by_name(
     unitrace: Unitrace, brand: Principal, rt: Runtime
 ) -> None:

@@ -30,6 +30,15 @@ MAIN_PATHS = {
     "/api/v1/units/commission": {"post"},
     "/api/v1/units/{code}": {"get"},
     "/api/v1/commissionings/{event_id}/codes": {"get"},
+    "/api/v1/labels/{fmt}": {"post"},
+    "/api/v1/labels/check": {"post"},
+    "/api/v1/labels/preview.svg": {"get"},
+    "/api/v1/labels/layouts": {"get"},
+    "/api/v1/units/{code}/qr.png": {"get"},
+    "/api/v1/units/{code}/label.svg": {"get"},
+    "/api/v1/print-jobs": {"get"},
+    "/api/v1/print-jobs/{job_id}": {"get"},
+    "/api/v1/batches/{batch_id}/label-status": {"get"},
 }
 
 

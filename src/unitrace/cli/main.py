@@ -9,7 +9,19 @@ import typer
 from typer.core import TyperGroup
 
 from unitrace import __version__
-from unitrace.cli import apikeys, batches, db, demo, locations, orgs, products, serve, units, users
+from unitrace.cli import (
+    apikeys,
+    batches,
+    db,
+    demo,
+    labels,
+    locations,
+    orgs,
+    products,
+    serve,
+    units,
+    users,
+)
 from unitrace.cli.context import CliState
 from unitrace.cli.output import fail, report_error
 from unitrace.config import Settings
@@ -51,6 +63,7 @@ app.add_typer(apikeys.app, name="apikeys")
 app.add_typer(products.app, name="products")
 app.add_typer(batches.app, name="batches")
 app.add_typer(units.app, name="units")
+app.add_typer(labels.app, name="labels")
 
 
 def _print_version(value: bool) -> None:

@@ -11,6 +11,7 @@ import typer
 from unitrace.cli.context import acting_for
 from unitrace.cli.options import JsonOption, LimitOption, OffsetOption, OrgOption, parse_decimal
 from unitrace.cli.output import print_fields, print_json, print_page_footer, print_table
+from unitrace.domain.labels import LabelTemplate, QrForm
 from unitrace.domain.model import Product
 from unitrace.services.catalog import (
     CATEGORIES,
@@ -45,6 +46,8 @@ def _show(product: Product, title: str) -> None:
             ("Description", product.description),
             ("Ingredients", product.ingredients),
             ("Warnings", product.warnings),
+            ("Label", product.label_template.value),
+            ("QR code", product.qr_form.value),
             ("Created", product.created_at),
         ],
         title=title,
@@ -67,6 +70,12 @@ def create(
     gtin: Annotated[str | None, typer.Option(help="GTIN-8/12/13/14, with check digit.")] = None,
     description: Annotated[str, typer.Option(help="Description for consumers.")] = "",
     warnings: Annotated[str, typer.Option(help="Warnings printed for consumers.")] = "",
+    label_template: Annotated[
+        LabelTemplate, typer.Option(help="Label: just the QR code, or the finished-goods label.")
+    ] = LabelTemplate.QR_ONLY,
+    qr_form: Annotated[
+        QrForm, typer.Option(help="QR content: GS1 Digital Link (needs a GTIN) or the short URL.")
+    ] = QrForm.DIGITAL_LINK,
     as_json: JsonOption = False,
 ) -> None:
     """Define a product."""
@@ -80,6 +89,8 @@ def create(
         gtin=gtin,
         description=description,
         warnings=warnings,
+        label_template=label_template,
+        qr_form=qr_form,
     )
     product = create_product(rt, principal, draft)
     if as_json:

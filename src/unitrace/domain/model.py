@@ -10,7 +10,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from unitrace.domain.labels import LabelTemplate, QrForm
 
 T = TypeVar("T")
 
@@ -177,6 +179,8 @@ class Product:
     warnings: str
     image_url: str | None
     created_at: dt.datetime
+    label_template: LabelTemplate = LabelTemplate.QR_ONLY
+    qr_form: QrForm = QrForm.DIGITAL_LINK
 
 
 @dataclass(frozen=True)
@@ -278,6 +282,73 @@ class Commissioning:
     quantity: int
     commissioned_at: dt.datetime
     replayed: bool = False
+
+
+class LabelFormat(StrEnum):
+    """The files labels are downloaded as."""
+
+    PDF = "pdf"  # sheets or rolls, QR codes as vector paths
+    ZPL = "zpl"  # Zebra printers: the printer draws the QR code (^BQN)
+    SVG_ZIP = "svg-zip"  # one SVG per unit, zipped
+    CSV = "csv"  # a merge file for BarTender, ZebraDesigner, NiceLabel
+
+    @property
+    def extension(self) -> str:
+        return {"svg-zip": "zip"}.get(self.value, self.value)
+
+
+class CheckStatus(StrEnum):
+    """Outcome of the pre-flight scan check of a print job."""
+
+    NOT_CHECKED = "not_checked"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """One label download: who printed which units, in what format, and whether every
+    label was scan-checked first. A reprint names the job it repeats and why."""
+
+    id: int
+    organization_id: int
+    format: LabelFormat
+    layout: str
+    dpi: int
+    template: LabelTemplate
+    selection: dict[str, Any]  # what was asked for: {"batch_id": 3, "first": 1, "count": 100}
+    batch_id: int | None
+    lot_number: str | None
+    quantity: int
+    check_status: CheckStatus
+    check_failures: int
+    reprint_of_job_id: int | None
+    reason: str
+    actor: str
+    actor_user_id: int | None
+    actor_api_key_id: int | None
+    created_at: dt.datetime
+    margin_left_mm: Decimal | None = None
+    margin_top_mm: Decimal | None = None
+
+    @property
+    def is_reprint(self) -> bool:
+        return self.reprint_of_job_id is not None
+
+
+@dataclass(frozen=True)
+class BatchLabelStatus:
+    """How many of a batch's units have had a label printed."""
+
+    batch_id: int
+    units: int
+    printed: int  # units in at least one print job
+    reprinted: int  # units printed more than once
+    jobs: int
+
+    @property
+    def not_printed(self) -> int:
+        return self.units - self.printed
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 
 from unitrace.domain.gs1 import InvalidGtinError, is_cset82, normalize_gtin
+from unitrace.domain.labels import LabelTemplate, QrForm
 from unitrace.domain.model import (
     Analyte,
     Batch,
@@ -65,6 +66,13 @@ class ProductDraft:
     ingredients: str = ""
     warnings: str = ""
     image_url: str | None = None
+    label_template: LabelTemplate = LabelTemplate.QR_ONLY
+    qr_form: QrForm = QrForm.DIGITAL_LINK
+
+
+def _choice(value: object, choices: type[LabelTemplate] | type[QrForm]) -> str | None:
+    """The value of a label setting, or None when it is not one of ``choices``."""
+    return value if isinstance(value, str) and value in {c.value for c in choices} else None
 
 
 def _clean_product(draft: ProductDraft) -> dict[str, object]:
@@ -93,6 +101,12 @@ def _clean_product(draft: ProductDraft) -> dict[str, object]:
             bad("net_content_unit", f"use one of {', '.join(CONTENT_UNITS)}")
     if draft.image_url and not draft.image_url.startswith(("https://", "http://", "/")):
         bad("image_url", "an image URL starts with https://")
+    template = _choice(draft.label_template, LabelTemplate)
+    if template is None:
+        bad("label_template", "choose qr_only or finished_goods")
+    qr_form = _choice(draft.qr_form, QrForm)
+    if qr_form is None:
+        bad("qr_form", "choose digital_link or short_url")
     if problems:
         raise ValidationError("the product is not valid", details=problems)
     return {
@@ -106,6 +120,8 @@ def _clean_product(draft: ProductDraft) -> dict[str, object]:
         "ingredients": draft.ingredients.strip(),
         "warnings": draft.warnings.strip(),
         "image_url": draft.image_url or None,
+        "label_template": template,
+        "qr_form": qr_form,
     }
 
 

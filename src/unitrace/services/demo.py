@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from unitrace.domain.labels import LabelTemplate, QrForm
 from unitrace.domain.model import (
     Analyte,
     AnalyteKind,
@@ -159,6 +160,7 @@ def load_demo(rt: Runtime, *, if_empty: bool = True, units_per_batch: int = 2000
                 net_content=Decimal("3.5"),
                 net_content_unit="g",
                 gtin="09506000134352",
+                label_template=LabelTemplate.FINISHED_GOODS,
                 description="Sativa-dominant hybrid, sun-grown in the Salinas Valley.",
                 warnings="For use only by adults 21 and older. Keep out of reach of children.",
             ),
@@ -172,6 +174,7 @@ def load_demo(rt: Runtime, *, if_empty: bool = True, units_per_batch: int = 2000
                 strain="OG Kush",
                 net_content=Decimal("1"),
                 net_content_unit="g",
+                qr_form=QrForm.SHORT_URL,  # a small QR for a pre-roll tube
                 description="Hand-rolled indica-dominant pre-roll.",
                 warnings="For use only by adults 21 and older. Keep out of reach of children.",
             ),

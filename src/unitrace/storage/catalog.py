@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
+from unitrace.domain.labels import LabelTemplate, QrForm
 from unitrace.domain.model import (
     Analyte,
     AnalyteKind,
@@ -47,6 +48,8 @@ def _product(row: Row[Any]) -> Product:
         warnings=row.warnings,
         image_url=row.image_url,
         created_at=row.created_at,
+        label_template=LabelTemplate(row.label_template),
+        qr_form=QrForm(row.qr_form),
     )
 
 

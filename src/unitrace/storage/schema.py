@@ -48,6 +48,10 @@ def _values(enum_values: tuple[str, ...]) -> str:
 ORG_KINDS = ("brand", "distributor", "retailer", "lab", "regulator")
 ROLES = ("admin", "operator", "viewer")
 LAB_STATUSES = ("pending", "passed", "failed")
+LABEL_TEMPLATES = ("qr_only", "finished_goods")
+QR_FORMS = ("digital_link", "short_url")
+LABEL_FORMATS = ("pdf", "zpl", "svg-zip", "csv")
+CHECK_STATUSES = ("not_checked", "passed", "failed")
 DISPOSITIONS = (
     "active",
     "in_transit",
@@ -158,7 +162,11 @@ products = Table(
     Column("warnings", Text, nullable=False, server_default=""),
     Column("image_url", String(500)),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("label_template", String(20), nullable=False, server_default="qr_only"),
+    Column("qr_form", String(20), nullable=False, server_default="digital_link"),
     UniqueConstraint("organization_id", "name"),
+    CheckConstraint(f"label_template IN ({_values(LABEL_TEMPLATES)})", name="label_template"),
+    CheckConstraint(f"qr_form IN ({_values(QR_FORMS)})", name="qr_form"),
 )
 
 batches = Table(
@@ -286,4 +294,46 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False, server_default="{}"),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("organization_id", "key"),
+)
+
+# One row per label download: who printed what, how, and whether the pre-flight scan check
+# passed. ``selection`` is the JSON of what was asked for (a batch, a range, codes, a
+# container); the units actually printed are in print_job_units.
+print_jobs = Table(
+    "print_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("actor_user_id", ForeignKey("users.id")),
+    Column("actor_api_key_id", ForeignKey("api_keys.id")),
+    Column("actor", String(200), nullable=False, server_default=""),
+    Column("format", String(10), nullable=False),
+    Column("layout", String(50), nullable=False),
+    Column("dpi", Integer, nullable=False),
+    Column("margin_left_mm", Numeric(6, 2)),
+    Column("margin_top_mm", Numeric(6, 2)),
+    Column("template", String(20), nullable=False),
+    Column("selection", Text, nullable=False, server_default="{}"),
+    Column("batch_id", ForeignKey("batches.id")),
+    Column("quantity", Integer, nullable=False),
+    Column("check_status", String(12), nullable=False, server_default="not_checked"),
+    Column("check_failures", Integer, nullable=False, server_default="0"),
+    Column("reprint_of_job_id", ForeignKey("print_jobs.id")),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint(f"format IN ({_values(LABEL_FORMATS)})", name="format"),
+    CheckConstraint(f"check_status IN ({_values(CHECK_STATUSES)})", name="check_status"),
+    CheckConstraint(f"template IN ({_values(LABEL_TEMPLATES)})", name="template"),
+    Index("ix_print_jobs_organization_id_created_at", "organization_id", "created_at"),
+    Index("ix_print_jobs_batch_id", "batch_id"),
+)
+
+# Which units each print job labelled. Like units, no foreign key on unit_id: a job of
+# 100,000 labels is one INSERT … SELECT, and a per-row key probe would double its cost.
+print_job_units = Table(
+    "print_job_units",
+    metadata,
+    Column("print_job_id", ForeignKey("print_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Index("ix_print_job_units_unit_id", "unit_id"),
 )

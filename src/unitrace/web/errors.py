@@ -17,6 +17,7 @@ STATUS: dict[type[errors.UnitraceError], int] = {
     errors.IdempotencyKeyReusedError: 409,
     errors.ConflictError: 409,
     errors.BatchNotReleasedError: 409,
+    errors.PreflightFailedError: 422,
     errors.AuthenticationError: 401,
     errors.PermissionDeniedError: 403,
     errors.RateLimitedError: 429,

@@ -9,6 +9,7 @@ from unitrace.web.api import (
     api_keys,
     batches,
     health,
+    labels,
     locations,
     organizations,
     products,
@@ -30,6 +31,6 @@ router.include_router(health.router)
 _authenticated = APIRouter(
     dependencies=[Depends(_bearer), Depends(_header)], responses=ERROR_RESPONSES
 )
-for module in (organizations, locations, users, api_keys, products, batches, units):
+for module in (organizations, locations, users, api_keys, products, batches, units, labels):
     _authenticated.include_router(module.router)
 router.include_router(_authenticated)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from unitrace.domain.labels import LabelTemplate, QrForm
 from unitrace.domain.model import (
     Analyte,
     AnalyteKind,
@@ -47,6 +48,14 @@ class ProductPublic(Public):
     warnings: str
     image_url: str | None
     created_at: dt.datetime
+    label_template: LabelTemplate = Field(
+        description="`qr_only`: just the code; `finished_goods`: brand, product, lot, dates, "
+        "THC/CBD and warnings beside the code."
+    )
+    qr_form: QrForm = Field(
+        description="`digital_link`: a GS1 Digital Link when the product has a GTIN; "
+        "`short_url`: the short resolver URL (fewer modules, fits tiny packages)."
+    )
 
 
 class ProductsPublic(PagePublic[ProductPublic]): ...
@@ -63,6 +72,8 @@ class ProductCreate(Schema):
     ingredients: Annotated[str, text(10_000)] = ""
     warnings: Annotated[str, text(10_000)] = ""
     image_url: Annotated[str, text(500)] | None = None
+    label_template: LabelTemplate = LabelTemplate.QR_ONLY
+    qr_form: QrForm = QrForm.DIGITAL_LINK
 
     def to_draft(self) -> ProductDraft:
         return ProductDraft(**self.model_dump())
@@ -81,9 +92,18 @@ class ProductUpdate(Schema):
     ingredients: Annotated[str, text(10_000)] | None = None
     warnings: Annotated[str, text(10_000)] | None = None
     image_url: Annotated[str, text(500)] | None = None
+    label_template: LabelTemplate | None = None
+    qr_form: QrForm | None = None
 
     _not_null = field_validator(
-        "name", "category", "description", "ingredients", "warnings", mode="before"
+        "name",
+        "category",
+        "description",
+        "ingredients",
+        "warnings",
+        "label_template",
+        "qr_form",
+        mode="before",
     )(refuse_null)
 
     def merged_with(self, p: Product) -> ProductDraft:

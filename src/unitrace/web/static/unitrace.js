@@ -31,7 +31,35 @@
     });
   });
 
+  // Labels page: the preview follows the batch, layout and resolution as they change
+  // (without JavaScript, the form's "Preview" button does the same).
+  function watchLabelPreview(form) {
+    var image = document.getElementById("label-preview");
+    var note = document.getElementById("label-preview-note");
+    if (!image || !note) return;
+    function show(ok, text) {
+      image.hidden = !ok;
+      note.hidden = ok;
+      if (!ok) note.textContent = text;
+    }
+    image.addEventListener("load", function () { show(true); });
+    image.addEventListener("error", function () {
+      if (image.getAttribute("src")) show(false, note.getAttribute("data-error"));
+    });
+    form.addEventListener("change", function () {
+      var batch = form.elements.namedItem("batch_id").value;
+      if (!batch) return show(false, "Choose a batch to see one of its labels.");
+      var query = new URLSearchParams({
+        batch_id: batch,
+        layout: form.elements.namedItem("layout").value,
+        dpi: form.elements.namedItem("dpi").value
+      });
+      image.src = "/labels/preview.svg?" + query.toString();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-label-preview]").forEach(watchLabelPreview);
     // Move focus to a form's problem summary or a result, so it is read out first.
     var first = document.querySelector("[data-autofocus]");
     if (first) first.focus();
