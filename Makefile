@@ -36,7 +36,7 @@ fmt: $(STAMP) ## Format and auto-fix with ruff
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: bench-commission bench-lookup bench-labels-zpl bench-labels-pdf ## Run every benchmark (figures printed as name=value lines)
+bench: bench-lookup bench-commission bench-labels-zpl bench-labels-pdf ## Run every benchmark (figures printed as name=value lines)
 
 bench-commission: $(STAMP) ## Commission 1,000,000 units on fresh SQLite (and PostgreSQL when UNITRACE_BENCH_POSTGRES_URL is set)
 	$(BIN)/python bench/bench_commission.py

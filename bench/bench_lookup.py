@@ -18,6 +18,7 @@ from unitrace.services.units import get_unit
 
 UNITS = 200_000
 LOOKUPS = 20_000
+ROUNDS = 3
 
 
 def main() -> None:
@@ -32,16 +33,17 @@ def main() -> None:
                 get_unit(rt, principal, code)
 
         get_unit(rt, principal, sample[0])  # warm the connection pool and statement cache
-        seconds = timed(lookups)
+        # Best of several rounds: the machine is shared, a single round is at its mercy.
+        seconds = min(timed(lookups) for _ in range(ROUNDS))
         raw = sqlite3.connect(tmp / "bench.db")
 
         def raw_lookups() -> None:
             for code in sample:
                 raw.execute("SELECT * FROM units WHERE code = ?", (code,)).fetchone()
 
-        baseline = timed(raw_lookups)
+        baseline = min(timed(raw_lookups) for _ in range(ROUNDS))
         raw.close()
-    print(f"lookups={LOOKUPS:,} among units={UNITS:,}")
+    print(f"lookups={LOOKUPS:,} among units={UNITS:,} (best of {ROUNDS} rounds)")
     print(f"raw_select_per_s={LOOKUPS / baseline:,.0f}")
     print(f"unit_lookup_per_s={LOOKUPS / seconds:,.0f}")
     print(f"unit_lookup_vs_raw_select={seconds / baseline:.1f}")
