@@ -29,7 +29,6 @@ from unitrace.adapters.preflight import PreflightReport, preflight_check
 from unitrace.adapters.qr import encode_qr
 from unitrace.adapters.svg import render_label_svg, render_qr_png, write_svg_zip
 from unitrace.adapters.zpl import render_zpl
-from unitrace.domain.codes import InvalidCodeError, normalize_code
 from unitrace.domain.labels import (
     LAYOUTS,
     MM,
@@ -66,6 +65,7 @@ from unitrace.services.label_selection import (
     unit_maker,
 )
 from unitrace.services.runtime import Runtime
+from unitrace.services.units import canonical_code
 from unitrace.storage import catalog as catalog_store
 from unitrace.storage import labels as store
 
@@ -416,10 +416,7 @@ def preview_svg(
 def _visible_unit(
     rt: Runtime, principal: Principal, code: str
 ) -> tuple[ResolvedSelection, LabelUnit]:
-    try:
-        canonical = normalize_code(code)
-    except InvalidCodeError as exc:
-        raise ValidationError(str(exc), details={"reason": exc.reason}) from exc
+    canonical = canonical_code(code)
     with rt.db.read() as conn:
         unit = store.find_visible_unit(conn, principal.organization_id, canonical)
         if unit is None:

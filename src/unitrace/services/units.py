@@ -26,6 +26,14 @@ def _to_view(rt: Runtime, row: UnitRow) -> UnitView:
     )
 
 
+def canonical_code(text: str) -> str:
+    """A code as typed or scanned, in its stored form; a malformed one is a ValidationError."""
+    try:
+        return normalize_code(text)
+    except InvalidCodeError as exc:
+        raise ValidationError(str(exc), details={"reason": exc.reason}) from exc
+
+
 def get_unit(rt: Runtime, principal: Principal, code: str) -> UnitView:
     """The unit with this code, if the caller's organization owns or holds it.
 
@@ -33,10 +41,7 @@ def get_unit(rt: Runtime, principal: Principal, code: str) -> UnitView:
     is a validation error; a valid code that is unknown or belongs to someone else is
     the same ``NotFoundError``.
     """
-    try:
-        canonical = normalize_code(code)
-    except InvalidCodeError as exc:
-        raise ValidationError(str(exc), details={"reason": exc.reason}) from exc
+    canonical = canonical_code(code)
     with rt.db.single_read() as conn:
         row = store.find_unit_by_code(conn, principal.organization_id, canonical)
     if row is None:
