@@ -31,12 +31,14 @@ from unitrace.cli.output import (
 )
 from unitrace.domain.model import Analyte, AnalyteKind, Batch, LabStatus, Panel, PanelResult
 from unitrace.services.catalog import (
+    MAX_PAGE,
     BatchDraft,
     LabResultsDraft,
     attach_coa,
     create_batch,
     get_batch,
     list_batches,
+    list_products,
     read_coa,
     record_lab_results,
 )
@@ -120,11 +122,11 @@ def _panel(text: str) -> Panel:
         ) from None
 
 
-def _rows(items: Sequence[Batch]) -> list[tuple[object, ...]]:
+def _rows(items: Sequence[Batch], products: dict[int, str]) -> list[tuple[object, ...]]:
     return [
         (
             b.id,
-            b.product_id,
+            products.get(b.product_id, b.product_id),
             b.lot_number,
             b.produced_on,
             b.expires_on,
@@ -240,7 +242,8 @@ def list_(
     if as_json:
         print_json(page)
         return
-    print_table(COLUMNS, _rows(page.items), title=f"{page.total:,} batches")
+    products = {p.id: p.name for p in list_products(rt, principal, limit=MAX_PAGE).items}
+    print_table(COLUMNS, _rows(page.items, products), title=f"{page.total:,} batches")
     print_page_footer(len(page.items), page.total, offset)
 
 
