@@ -72,6 +72,8 @@ class Disposition(StrEnum):
     STOLEN = "stolen"
     DAMAGED = "damaged"
     EXPIRED = "expired"
+    # quarantined (e.g. a return awaiting inspection): unsellable, no more specific CBV code
+    NON_SELLABLE_OTHER = "non_sellable_other"
 
 
 class BizStep(StrEnum):
@@ -86,6 +88,10 @@ class BizStep(StrEnum):
     HOLDING = "holding"
     DESTROYING = "destroying"
     DECOMMISSIONING = "decommissioning"
+    VOID_SHIPPING = "void_shipping"  # a shipment cancelled before receipt (voids a shipping event)
+    STOCKING = "stocking"  # a returned or quarantined unit put back on the sales floor
+    INSPECTING = "inspecting"  # a unit found damaged or expired, or cleared after a recall
+    OTHER = "other"  # no CBV step fits (a unit reported stolen)
 
 
 class EventType(StrEnum):
