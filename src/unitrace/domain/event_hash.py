@@ -1,0 +1,538 @@
+"""The canonical CBV 2.0 event hash of an EPCIS 2.0 event given as a JSON-LD dict.
+
+The event becomes a canonical *pre-hash string*: ``eventType=…`` followed by the standard
+fields in the CBV order, each list sorted, identifiers in their canonical forms (GS1 keys
+as constrained ``https://id.gs1.org/…`` Digital Link URIs, CBV values as web vocabulary
+URIs, times in UTC to the millisecond), then the remaining fields and user extensions
+sorted, with namespaces spelt out as ``{uri}name``. Fields that do not describe what
+happened (``eventID``, ``recordTime``, ``errorDeclaration``, comments) are left out, so
+the hash of an event does not depend on who recorded it, when, or how it was serialised.
+The hash is ``ni:///sha-256;<hex>?ver=CBV2.0`` of the UTF-8 pre-hash string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+HASH_PREFIX = "ni:///sha-256;"
+HASH_SUFFIX = "?ver=CBV2.0"
+
+_IGNORED = frozenset(
+    {"eventID", "recordTime", "errorDeclaration", "@context", "comment", "rdfs:comment"}
+)
+_TIME_FIELDS = frozenset({"eventTime", "time", "startTime", "endTime", "declarationTime"})
+_QUANTITY = (("epcClass", None), ("quantity", None), ("uom", None))
+_SENSOR_METADATA = tuple(
+    (name, None)
+    for name in [
+        "time",
+        "startTime",
+        "endTime",
+        "deviceID",
+        "deviceMetadata",
+        "rawData",
+        "dataProcessingMethod",
+        "bizRules",
+    ]
+)
+_SENSOR_REPORT = tuple(
+    (name, None)
+    for name in [
+        "type",
+        "exception",
+        "deviceID",
+        "deviceMetadata",
+        "rawData",
+        "dataProcessingMethod",
+        "time",
+        "microorganism",
+        "chemicalSubstance",
+        "value",
+        "component",
+        "stringValue",
+        "booleanValue",
+        "hexBinaryValue",
+        "uriValue",
+        "minValue",
+        "maxValue",
+        "meanValue",
+        "sDev",
+        "percRank",
+        "percValue",
+        "uom",
+        "coordinateReferenceSystem",
+    ]
+)
+
+_Order: TypeAlias = tuple[tuple[str, "_Order | None"], ...]
+
+# (name, order of its children or None); the top level follows CBV 2.0 "Event hash ID".
+_EVENT_ORDER: _Order = (
+    ("eventTime", None),
+    ("eventTimeZoneOffset", None),
+    ("certificationInfo", None),
+    ("parentID", None),
+    ("epcList", (("epc", None),)),
+    ("inputEPCList", (("epc", None),)),
+    ("childEPCs", (("epc", None),)),
+    ("quantityList", (("quantityElement", _QUANTITY),)),
+    ("childQuantityList", (("quantityElement", _QUANTITY),)),
+    ("inputQuantityList", (("quantityElement", _QUANTITY),)),
+    ("outputEPCList", (("epc", None),)),
+    ("outputQuantityList", (("quantityElement", _QUANTITY),)),
+    ("action", None),
+    ("transformationID", None),
+    ("bizStep", None),
+    ("disposition", None),
+    ("persistentDisposition", (("set", None), ("unset", None))),
+    ("readPoint", (("id", None),)),
+    ("bizLocation", (("id", None),)),
+    (
+        "sensorElementList",
+        (
+            (
+                "sensorElement",
+                (("sensorMetadata", _SENSOR_METADATA), ("sensorReport", _SENSOR_REPORT)),
+            ),
+        ),
+    ),
+)
+
+# An order compiled for lookups: child name -> (rank, compiled order of its own children).
+_Ranks: TypeAlias = dict[str, tuple[int, "_Ranks | None"]]
+
+
+def _compile(order: _Order) -> _Ranks:
+    return {name: (rank, _compile(sub) if sub else None) for rank, (name, sub) in enumerate(order)}
+
+
+_EVENT_RANKS = _compile(_EVENT_ORDER)
+
+_EPC_LISTS = frozenset({"epcList", "inputEPCList", "outputEPCList", "childEPCs"})
+_QUANTITY_LISTS = frozenset(
+    {"quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"}
+)
+_PARTY_LISTS = {
+    "bizTransactionList": "bizTransaction",
+    "sourceList": "source",
+    "destinationList": "destination",
+}
+
+_CBV = "https://ref.gs1.org/cbv/"
+_GS1_VOC = "https://gs1.org/voc/"
+# Field name -> (web vocabulary prefix of its bare CBV values, legacy URN prefix).
+_VOCABULARY_FIELDS: dict[str, tuple[str, str | None]] = {
+    "bizStep": (_CBV + "BizStep-", "urn:epcglobal:cbv:bizstep:"),
+    "disposition": (_CBV + "Disp-", "urn:epcglobal:cbv:disp:"),
+    "set": (_CBV + "Disp-", "urn:epcglobal:cbv:disp:"),
+    "unset": (_CBV + "Disp-", "urn:epcglobal:cbv:disp:"),
+    "bizTransactionType": (_CBV + "BTT-", "urn:epcglobal:cbv:btt:"),
+    "sourceOrDestinationType": (_CBV + "SDT-", "urn:epcglobal:cbv:sdt:"),
+    "reason": (_CBV + "ER-", "urn:epcglobal:cbv:er:"),
+    "component": (_CBV + "Comp-", "urn:epcglobal:cbv:comp:"),
+    "sensorType": (_GS1_VOC, None),
+    "exception": (_GS1_VOC, None),
+}
+_STANDARD_PREFIXES = {
+    "gs1": _GS1_VOC,
+    "cbv": _CBV,
+    "epcis": "https://ref.gs1.org/epcis/",
+    "cbvmda": "urn:epcglobal:cbv:mda:",
+}
+_BARE_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_NUMBER_START = frozenset("+-.0123456789")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+# (name, text, children): a field in the XML shape of EPCIS; a plain tuple because it is hot.
+_Node: TypeAlias = tuple[str, str, list["_Node"]]
+
+
+# --- JSON-LD -> tree ---------------------------------------------------------------------------
+
+
+def _namespaces(context: object) -> dict[str, str]:
+    found = dict(_STANDARD_PREFIXES)
+    items = context if isinstance(context, list) else [context]
+    for item in items:
+        if isinstance(item, dict):
+            found.update({str(k): str(v) for k, v in item.items() if isinstance(v, str)})
+    found["gs1"] = _GS1_VOC
+    return found
+
+
+def _expand_key(key: str, namespaces: Mapping[str, str]) -> str:
+    if ":" not in key:
+        return key
+    prefix, sep, local = key.partition(":")
+    if sep and prefix in namespaces:
+        return "{" + namespaces[prefix] + "}" + local
+    return key
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _generic(name: str, value: object, namespaces: Mapping[str, str]) -> list[_Node]:
+    key = _expand_key(name, namespaces)
+    if isinstance(value, list):
+        return [node for item in value for node in _generic(name, item, namespaces)]
+    if isinstance(value, dict):
+        text = _scalar(value.get("#text", ""))
+        return [(key, text, _children(value, namespaces))]
+    return [(key, _scalar(value), [])]
+
+
+def _children(obj: Mapping[str, Any], namespaces: Mapping[str, str]) -> list[_Node]:
+    nodes: list[_Node] = []
+    for key, value in obj.items():
+        if key in _IGNORED or key == "#text" or key.startswith("@"):
+            continue
+        nodes.extend(_generic(key, value, namespaces))
+    return nodes
+
+
+def _typed(name: str, value: object, namespaces: Mapping[str, str]) -> list[_Node]:
+    """Nodes for one top-level or nested standard field, in the XML shape of EPCIS."""
+    if name in _EPC_LISTS:
+        return [(name, "", [("epc", _scalar(epc), []) for epc in _as_list(value)])]
+    if name in _QUANTITY_LISTS:
+        elements = [("quantityElement", "", _children(q, namespaces)) for q in _as_list(value)]
+        return [(name, "", elements)]
+    if name in _PARTY_LISTS:
+        return [(name, "", [_party(name, p, namespaces) for p in _as_list(value)])]
+    if name in ("readPoint", "bizLocation") and isinstance(value, dict):
+        return [(name, "", _children(value, namespaces))]
+    if name == "sensorElementList":
+        return [(name, "", [_sensor_element(e, namespaces) for e in _as_list(value)])]
+    return _generic(name, value, namespaces)
+
+
+def _party(list_name: str, entry: Mapping[str, Any], namespaces: Mapping[str, str]) -> _Node:
+    field = _PARTY_LISTS[list_name]
+    kind = "bizTransactionType" if field == "bizTransaction" else "sourceOrDestinationType"
+    children: list[_Node] = []
+    if "type" in entry:
+        children.append((kind, _scalar(entry["type"]), []))
+    children.append((field, _scalar(entry.get(field, "")), []))
+    rest = {k: v for k, v in entry.items() if k not in ("type", field)}
+    return (field, "", children + _children(rest, namespaces))
+
+
+def _sensor_element(element: Mapping[str, Any], namespaces: Mapping[str, str]) -> _Node:
+    children: list[_Node] = []
+    for key, value in element.items():
+        if key == "sensorReport":
+            for report in _as_list(value):
+                nodes = _children({k: v for k, v in report.items() if k != "type"}, namespaces)
+                if "type" in report:
+                    nodes.insert(0, ("sensorType", _scalar(report["type"]), []))
+                children.append(("sensorReport", "", nodes))
+        elif key == "sensorMetadata" and isinstance(value, dict):
+            children.append((key, "", _children(value, namespaces)))
+        elif key not in _IGNORED:
+            children.extend(_generic(key, value, namespaces))
+    return ("sensorElement", "", children)
+
+
+def _as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def _timestamp(text: str) -> str:
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    millis = (parsed.microsecond + 500) // 1000  # half up
+    whole = parsed.replace(microsecond=0).astimezone(dt.UTC) + dt.timedelta(milliseconds=millis)
+    return whole.strftime("%Y-%m-%dT%H:%M:%S.") + f"{whole.microsecond // 1000:03d}Z"
+
+
+def _numeric(text: str) -> str:
+    if not text or text[0] not in _NUMBER_START or not _NUMBER.fullmatch(text):
+        return text
+    number = float(text)
+    return str(int(number)) if number.is_integer() and "e" not in text.lower() else str(number)
+
+
+def _vocabulary(field: str, text: str) -> str:
+    web, urn = _VOCABULARY_FIELDS[field]
+    if urn and text.startswith(urn):
+        return web + text[len(urn) :]
+    if _BARE_TERM.fullmatch(text):
+        return web + text
+    return text
+
+
+def _expand_value(text: str, namespaces: Mapping[str, str]) -> str:
+    prefix, sep, local = text.partition(":")
+    if sep and prefix in namespaces and not local.startswith("//"):
+        uri = namespaces[prefix]
+        if uri.startswith(("https://ref.gs1.org", "https://gs1.org")):
+            return uri + local
+    return text
+
+
+def _canonical_value(name: str, text: str, namespaces: Mapping[str, str]) -> str:
+    text = text.strip()
+    if name in _TIME_FIELDS:
+        return _timestamp(text)
+    if ":" in text:
+        text = _expand_value(text, namespaces)
+        if text.startswith(("urn:epc:", "http")):
+            return normalise_gs1_uri(text) or text
+    if name in _VOCABULARY_FIELDS:
+        text = _vocabulary(name, text)
+    return _numeric(text)
+
+
+# --- GS1 identifiers -------------------------------------------------------------------------
+
+
+def _check(digits: str) -> str:
+    total = 3 * sum(map(int, digits[::-2])) + sum(map(int, digits[-2::-2]))
+    return digits + str(-total % 10)
+
+
+def _web_encode(text: str) -> str:
+    for char, code in (("!", "%21"), ("(", "%28"), (")", "%29"), ("*", "%2A"), ("+", "%2B")):
+        text = text.replace(char, code)
+    return text.replace(",", "%2C").replace(":", "%3A")
+
+
+def _gtin(company: str, item: str) -> str:
+    return _check(item[:1] + company + item[1:])
+
+
+def _epc_urn(scheme: str, parts: list[str]) -> str | None:
+    cp = parts[0]
+    if scheme == "sgtin" and len(parts) == 3:
+        return f"01/{_gtin(cp, parts[1])}/21/{_web_encode(parts[2])}"
+    if scheme == "sscc" and len(parts) == 2:
+        return f"00/{_gtin(cp, parts[1])}"
+    if scheme == "sgln" and len(parts) == 3:
+        gln = _check(cp + parts[1])
+        return f"414/{gln}" if parts[2] == "0" else f"414/{gln}/254/{_web_encode(parts[2])}"
+    if scheme == "grai" and len(parts) == 3:
+        return f"8003/{_check('0' + cp + parts[1])}{_web_encode(parts[2])}"
+    if scheme == "giai" and len(parts) == 2:
+        return f"8004/{cp}{_web_encode(parts[1])}"
+    if scheme in ("gsrn", "gsrnp") and len(parts) == 2:
+        return f"{'8018' if scheme == 'gsrn' else '8017'}/{_check(cp + parts[1])}"
+    if scheme in ("gdti", "sgcn") and len(parts) == 3:
+        return (
+            f"{'253' if scheme == 'gdti' else '255'}/{_check(cp + parts[1])}{_web_encode(parts[2])}"
+        )
+    if scheme == "cpi" and len(parts) == 3:
+        return f"8010/{_web_encode(cp + parts[1])}/8011/{parts[2]}"
+    if scheme == "ginc" and len(parts) == 2:
+        return f"401/{cp}{_web_encode(parts[1])}"
+    if scheme == "gsin" and len(parts) == 2:
+        return f"402/{_check(cp + parts[1])}"
+    if scheme == "itip" and len(parts) == 5:
+        return f"8006/{_gtin(cp, parts[1])}{parts[2]}{parts[3]}/21/{_web_encode(parts[4])}"
+    if scheme == "upui" and len(parts) == 3:
+        return f"01/{_gtin(cp, parts[1])}/235/{_web_encode(parts[2])}"
+    if scheme == "pgln" and len(parts) == 2:
+        return f"417/{_check(cp + parts[1])}"
+    return None
+
+
+_EPC_URN = re.compile(r"urn:epc:(id|class|idpat):([a-z]+):(\d+)\.(.*)")
+_DL_KEYS = {
+    "gtin": "01",
+    "sscc": "00",
+    "gln": "414",
+    "party": "417",
+    "grai": "8003",
+    "giai": "8004",
+    "itip": "8006",
+    "cpid": "8010",
+    "gsrnp": "8017",
+    "gsrn": "8018",
+    "gdti": "253",
+    "gcn": "255",
+    "ginc": "401",
+    "gsin": "402",
+}
+# Primary key -> its qualifiers, finest first; only the finest one present is kept.
+_DL_QUALIFIERS = {
+    "01": ("21", "235", "10"),
+    "414": ("254",),
+    "8006": ("21", "10"),
+    "8010": ("8011",),
+}
+_DL_SHORT_QUALIFIERS = {"ser": "21", "lot": "10", "glnx": "254", "cpv": "22", "cpsn": "8011"}
+
+
+def _epc_class(kind: str, scheme: str, cp: str, rest: str) -> str | None:
+    parts = rest.split(".")
+    if kind == "class" and scheme == "lgtin" and len(parts) == 2:
+        return f"01/{_gtin(cp, parts[0])}/10/{_web_encode(parts[1])}"
+    if kind == "idpat" and parts and parts[-1] == "*":
+        keys = {"sgtin": "01", "grai": "8003", "gdti": "253", "sgcn": "255", "itip": "8006"}
+        if scheme == "sgtin":
+            return f"01/{_gtin(cp, parts[0])}"
+        if scheme == "cpi" and len(parts) == 2:
+            return f"8010/{_web_encode(cp + parts[0])}"
+        if scheme == "itip" and len(parts) == 4:
+            return f"8006/{_gtin(cp, parts[0])}{parts[1]}{parts[2]}"
+        if scheme in keys and len(parts) >= 2:
+            prefix = "0" if scheme == "grai" else ""
+            return f"{keys[scheme]}/{_check(prefix + cp + parts[0])}"
+    return None
+
+
+def _digital_link(uri: str) -> str | None:
+    path = uri.split("?", 1)[0].split("#", 1)[0]
+    segments = path.split("/")[3:]
+    for index, segment in enumerate(segments):
+        key = _DL_KEYS.get(segment, segment)
+        value = segments[index + 1] if index + 1 < len(segments) else ""
+        if key in _DL_KEYS.values() and value[:1].isdigit():
+            if key == "01":
+                value = value.zfill(14)
+            pairs = segments[index + 2 :]
+            found = {
+                _DL_SHORT_QUALIFIERS.get(pairs[i], pairs[i]): pairs[i + 1]
+                for i in range(0, len(pairs) - 1, 2)
+            }
+            for qualifier in _DL_QUALIFIERS.get(key, ()):
+                if qualifier in found:
+                    return f"https://id.gs1.org/{key}/{value}/{qualifier}/{found[qualifier]}"
+            return f"https://id.gs1.org/{key}/{value}"
+    return None
+
+
+def _split_epc(scheme: str, rest: str) -> list[str]:
+    """Split what follows the company prefix of an EPC URI into its components."""
+    if scheme == "cpi":
+        return list(rest.rpartition(".")[::2])
+    if scheme == "itip":
+        return rest.split(".", 3)
+    if scheme in ("sgtin", "sgln", "grai", "gdti", "sgcn", "upui"):
+        return list(rest.partition(".")[::2])
+    return [rest]
+
+
+def normalise_gs1_uri(uri: str) -> str | None:
+    """Return the constrained canonical Digital Link URI of a GS1 key URI, else None.
+
+    Accepts EPC URIs, EPC class and pattern URIs and GS1 Digital Link URIs on any domain.
+    """
+    match = _EPC_URN.fullmatch(uri)
+    if match:
+        kind, scheme, cp, rest = match.groups()
+        if kind == "id":
+            tail = _epc_urn(scheme, [cp, *_split_epc(scheme, rest)])
+        else:
+            tail = _epc_class(kind, scheme, cp, rest)
+        return f"https://id.gs1.org/{tail}" if tail else None
+    if uri.startswith(("https://", "http://")):
+        return _digital_link(uri)
+    return None
+
+
+# --- pre-hash string ---------------------------------------------------------------------------
+
+
+def _render(node: _Node, order: _Ranks | None, namespaces: Mapping[str, str]) -> str:
+    name, text, children = node
+    value = _canonical_value(name, text, namespaces) if text else ""
+    inner = ""
+    if children:
+        inner = (
+            _ordered(children, order, namespaces) if order else _generic_text(children, namespaces)
+        )
+    if not value and not inner:
+        return ""
+    name = _DISPLAY_NAMES.get(name, name)
+    return f"{name}={value}{inner}" if value else name + inner
+
+
+# Internal node names that disambiguate the several meanings of "type".
+_DISPLAY_NAMES = {
+    "bizTransactionType": "type",
+    "sourceOrDestinationType": "type",
+    "sensorType": "type",
+}
+
+
+def _ordered(children: Sequence[_Node], order: _Ranks, namespaces: Mapping[str, str]) -> str:
+    ranked: list[tuple[int, str]] = []
+    rest: list[_Node] = []
+    for child in children:
+        name = child[0]
+        spec = order.get("type" if name == "sensorType" else name)
+        if spec is None:
+            rest.append(child)
+        else:
+            rendered = _render(child, spec[1], namespaces)
+            if rendered:
+                ranked.append((spec[0], rendered))
+    ranked.sort()
+    text = "".join([rendered for _, rendered in ranked])
+    return text + _generic_text(rest, namespaces) if rest else text
+
+
+def _generic_text(children: Sequence[_Node], namespaces: Mapping[str, str]) -> str:
+    rendered = []
+    for child in children:
+        if child[0] in _PARTY_LISTS:
+            entries = sorted(
+                "".join(_render(c, None, namespaces) for c in entry[2]) for entry in child[2]
+            )
+            rendered.append(child[0] + "".join(entries))
+        else:
+            rendered.append(_render(child, None, namespaces))
+    return "".join(sorted(r for r in rendered if r))
+
+
+def compute_prehash(
+    event: Mapping[str, Any], context: object = None, ignore_fields: Iterable[str] = ()
+) -> str:
+    """Return the canonical CBV 2.0 pre-hash string of one EPCIS 2.0 JSON-LD event.
+
+    ``context`` is the ``@context`` of the document holding the event (the event's own
+    ``@context`` when it has one), which declares the namespaces of extension fields.
+    ``ignore_fields`` names further top-level fields to leave out, as a repository lists
+    them in a document's ``ignoreFields`` (e.g. its own ``repository-x:hash``).
+    """
+    namespaces = _namespaces(event.get("@context", context))
+    ignored = _IGNORED | {"type"} | frozenset(ignore_fields)
+    nodes: list[_Node] = []
+    for key, value in event.items():
+        if key in ignored or key.startswith("@"):
+            continue
+        if isinstance(value, str) and ":" not in key:
+            nodes.append((key, value, []))  # the common case, spelled out because it is hot
+        else:
+            nodes.extend(_typed(key, value, namespaces))
+    return f"eventType={event.get('type', '')}" + _ordered(nodes, _EVENT_RANKS, namespaces)
+
+
+def hash_prehash(prehash: str) -> str:
+    """Return the ``ni:///sha-256;…?ver=CBV2.0`` hash of a pre-hash string."""
+    return HASH_PREFIX + hashlib.sha256(prehash.encode("utf-8")).hexdigest() + HASH_SUFFIX
+
+
+def event_hash(
+    event: Mapping[str, Any], context: object = None, ignore_fields: Iterable[str] = ()
+) -> str:
+    """Return the canonical CBV 2.0 event hash (``ni:///sha-256;…?ver=CBV2.0``) of an event."""
+    return hash_prehash(compute_prehash(event, context, ignore_fields))

@@ -1,0 +1,190 @@
+"""The canonical CBV 2.0 event hash against the reference vectors, and its normalisation rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from unitrace.domain.event_hash import (
+    compute_prehash,
+    event_hash,
+    hash_prehash,
+    normalise_gs1_uri,
+)
+
+VECTORS = Path(__file__).parent.parent / "data" / "epcis-event-hash"
+
+# Upstream pre-hash lines whose own SHA-256 is not the hash listed for the event: the hash is
+# right (we reproduce it), the line is not, so the line comparison is expected to fail.
+CORRUPT_PREHASH_LINES = {
+    ("epcisDocWithAllGS1Keys", 0): "the upstream .prehashes line is garbled (interleaved text)",
+    ("epcisDocWithCustomSchemaInContext", 1): "the upstream .prehashes line repeats event 1's",
+    ("epcisDocWithDefaultSchemaInContext", 1): "the upstream .prehashes line is cut short",
+}
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _events(document: dict[str, Any]) -> list[dict[str, Any]]:
+    body = document["epcisBody"]
+    if "queryResults" in body:
+        events: list[dict[str, Any]] = body["queryResults"]["resultsBody"]["eventList"]
+        return events
+    return body.get("eventList") or [body["event"]]
+
+
+def _ignore_fields(document: dict[str, Any]) -> list[str]:
+    holders = [document, document["epcisBody"].get("queryResults", {})]
+    for holder in holders:
+        for key, value in holder.items():
+            if key.endswith("ignoreFields"):
+                return list(value)
+    return []
+
+
+def _vector_cases() -> list[Any]:
+    cases = []
+    for path in sorted(VECTORS.glob("*.jsonld")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        prehashes = _lines(path.with_suffix(".prehashes"))
+        hashes = _lines(path.with_suffix(".hashes"))
+        assert len(_events(document)) == len(prehashes) == len(hashes), path.name
+        for index, event in enumerate(_events(document)):
+            context = (event, document["@context"], _ignore_fields(document))
+            cases.append((path.stem, index, context, prehashes[index], hashes[index]))
+    return cases
+
+
+CASES = _vector_cases()
+
+
+def _case_id(case: Any) -> str:
+    return f"{case[0]}-{case[1] + 1}"
+
+
+def test_the_vector_folder_holds_every_json_ld_document_with_its_expected_output() -> None:
+    assert len({case[0] for case in CASES}) == 21
+    assert len(CASES) == 42
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_every_reference_event_gets_exactly_the_reference_hash(case: Any) -> None:
+    _, _, (event, context, ignore), _, expected_hash = case
+    assert event_hash(event, context, ignore) == expected_hash
+
+
+def _prehash_params() -> list[Any]:
+    params = []
+    for case in CASES:
+        reason = CORRUPT_PREHASH_LINES.get((case[0], case[1]))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        params.append(pytest.param(case, marks=marks, id=_case_id(case)))
+    return params
+
+
+@pytest.mark.parametrize("case", _prehash_params())
+def test_every_reference_event_gets_exactly_the_reference_prehash_string(case: Any) -> None:
+    _, _, (event, context, ignore), expected_prehash, _ = case
+    assert compute_prehash(event, context, ignore) == expected_prehash
+
+
+@pytest.mark.parametrize(("name", "index"), sorted(CORRUPT_PREHASH_LINES))
+def test_the_prehash_lines_marked_corrupt_do_not_hash_to_their_own_reference_hash(
+    name: str, index: int
+) -> None:
+    prehash = _lines(VECTORS / f"{name}.prehashes")[index]
+    assert hash_prehash(prehash) != _lines(VECTORS / f"{name}.hashes")[index]
+
+
+def test_the_hash_is_the_sha256_of_the_utf8_prehash_as_a_named_information_uri() -> None:
+    digest = hashlib.sha256("eventType=ObjectEventé".encode()).hexdigest()
+    assert hash_prehash("eventType=ObjectEventé") == f"ni:///sha-256;{digest}?ver=CBV2.0"
+
+
+def _event(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-11-24T13:00:00.000+01:00",
+        "eventTimeZoneOffset": "+01:00",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.9876"],
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+    }
+    base.update(fields)
+    return base
+
+
+def test_record_time_event_id_error_declaration_and_comments_do_not_change_the_hash() -> None:
+    noisy = _event(
+        recordTime="2030-01-01T00:00:00Z",
+        eventID="ni:///sha-256;00?ver=CBV2.0",
+        errorDeclaration={"declarationTime": "2030-01-01T00:00:00Z", "reason": "incorrect_data"},
+        comment="scanned twice",
+    )
+    assert event_hash(noisy) == event_hash(_event())
+
+
+def test_the_order_of_fields_and_of_list_entries_does_not_change_the_hash() -> None:
+    epcs = ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2"]
+    forward = _event(epcList=epcs)
+    backward = dict(reversed(list(_event(epcList=list(reversed(epcs))).items())))
+    assert event_hash(forward) == event_hash(backward)
+
+
+def test_equivalent_times_epcs_and_vocabulary_spellings_hash_alike() -> None:
+    spelled_out = _event(
+        eventTime="2026-11-24T12:00:00Z",
+        epcList=["https://example.com/01/04012345111118/21/9876?exp=261231"],
+        bizStep="urn:epcglobal:cbv:bizstep:shipping",
+    )
+    assert event_hash(spelled_out) == event_hash(_event())
+
+
+def test_a_different_business_step_changes_the_hash() -> None:
+    assert event_hash(_event(bizStep="receiving")) != event_hash(_event())
+
+
+def test_times_are_rounded_half_up_to_utc_milliseconds() -> None:
+    prehash = compute_prehash(_event(eventTime="2026-12-31T23:59:59.9995-01:00"))
+    assert "eventTime=2027-01-01T01:00:00.000Z" in prehash
+
+
+def test_extension_fields_are_named_by_their_full_namespace_and_sorted_last() -> None:
+    context = [{"ex": "https://ns.example.com/epcis/"}]
+    prehash = compute_prehash(_event(**{"ex:zeta": "2", "ex:alpha": {"ex:inner": "1.50"}}), context)
+    assert prehash.endswith(
+        "{https://ns.example.com/epcis/}alpha{https://ns.example.com/epcis/}inner=1.5"
+        "{https://ns.example.com/epcis/}zeta=2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("uri", "canonical"),
+    [
+        ("urn:epc:id:sgtin:4012345.011111.9876", "https://id.gs1.org/01/04012345111118/21/9876"),
+        ("urn:epc:id:sscc:4012345.3111111111", "https://id.gs1.org/00/340123451111111111"),
+        ("urn:epc:id:sgln:4012345.00005.0", "https://id.gs1.org/414/4012345000054"),
+        ("urn:epc:id:pgln:4000001.00000", "https://id.gs1.org/417/4000001000005"),
+        (
+            "urn:epc:class:lgtin:4012345.012345.Lot987",
+            "https://id.gs1.org/01/04012345123456/10/Lot987",
+        ),
+        ("https://id.gs1.org/gtin/09780345418913", "https://id.gs1.org/01/09780345418913"),
+        (
+            "https://brand.example/01/9780345418913/10/L1/21/S1",
+            "https://id.gs1.org/01/09780345418913/21/S1",
+        ),
+        ("https://example.com/po/12345678", None),
+        ("geo:47.506694,11.104301", None),
+    ],
+)
+def test_gs1_key_uris_normalise_to_the_constrained_canonical_digital_link(
+    uri: str, canonical: str | None
+) -> None:
+    assert normalise_gs1_uri(uri) == canonical
