@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from unitrace.domain.model import ApiKey, Role, User
 from unitrace.errors import NotFoundError
@@ -72,10 +72,6 @@ def update_user(conn: Connection, organization_id: int, user_id: int, **values: 
     )
     if result.rowcount == 0:
         raise NotFoundError(f"user {user_id} not found")
-
-
-def count_users(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
 
 def insert_api_key(conn: Connection, *, created_at: dt.datetime, **values: Any) -> int:

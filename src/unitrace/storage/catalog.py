@@ -69,21 +69,6 @@ def get_product(conn: Connection, organization_id: int, product_id: int) -> Prod
     return _product(row)
 
 
-def find_product_by_gtin(conn: Connection, gtin: str) -> Product | None:
-    row = conn.execute(select(products).where(products.c.gtin == gtin)).first()
-    return _product(row) if row else None
-
-
-def find_product_by_name(conn: Connection, organization_id: int, name: str) -> Product | None:
-    row = conn.execute(
-        select(products).where(
-            products.c.organization_id == organization_id,
-            func.lower(products.c.name) == name.lower(),
-        )
-    ).first()
-    return _product(row) if row else None
-
-
 def list_products(
     conn: Connection, organization_id: int, *, limit: int, offset: int, search: str | None = None
 ) -> tuple[list[Product], int]:
@@ -110,16 +95,6 @@ def update_product(conn: Connection, organization_id: int, product_id: int, **va
 def insert_document(conn: Connection, *, created_at: dt.datetime, **values: Any) -> int:
     result = conn.execute(insert(documents).values(created_at=created_at, **values))
     return int(result.inserted_primary_key[0])  # type: ignore[index]
-
-
-def _document(row: Row[Any]) -> Document:
-    return Document(
-        id=row.id,
-        filename=row.filename,
-        content_type=row.content_type,
-        sha256=row.sha256,
-        size=row.size,
-    )
 
 
 def insert_batch(conn: Connection, *, created_at: dt.datetime, **values: Any) -> int:
@@ -296,23 +271,3 @@ def list_batches(
         .offset(offset)
     ).all()
     return _hydrate(conn, rows), int(total)
-
-
-def batch_exists(conn: Connection, product_id: int, lot_number: str) -> bool:
-    row = conn.execute(
-        select(batches.c.id).where(
-            batches.c.product_id == product_id, batches.c.lot_number == lot_number
-        )
-    ).first()
-    return row is not None
-
-
-def get_document(conn: Connection, organization_id: int, document_id: int) -> Document:
-    row = conn.execute(
-        select(documents).where(
-            documents.c.id == document_id, documents.c.organization_id == organization_id
-        )
-    ).first()
-    if row is None:
-        raise NotFoundError(f"document {document_id} not found")
-    return _document(row)

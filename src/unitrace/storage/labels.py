@@ -252,19 +252,6 @@ def list_print_jobs(
     return [_job(r) for r in rows], int(total)
 
 
-def printed_counts(conn: Connection, unit_ids: Sequence[int]) -> dict[int, int]:
-    """How many print jobs labelled each of ``unit_ids`` (units never printed are left out)."""
-    counts: dict[int, int] = {}
-    for start in range(0, len(unit_ids), IN_CHUNK):
-        rows = conn.execute(
-            select(print_job_units.c.unit_id, func.count().label("n"))
-            .where(print_job_units.c.unit_id.in_(unit_ids[start : start + IN_CHUNK]))
-            .group_by(print_job_units.c.unit_id)
-        )
-        counts.update({int(r.unit_id): int(r.n) for r in rows})
-    return counts
-
-
 def batch_label_status(conn: Connection, organization_id: int, batch_id: int) -> BatchLabelStatus:
     total = conn.execute(
         select(func.count()).where(

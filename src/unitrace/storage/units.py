@@ -99,13 +99,6 @@ def insert_commissioned_units(
     return int(conn.execute(_SQLITE_BULK, params | {"codes": payload}).rowcount)
 
 
-def count_units_of_event(conn: Connection, batch_id: int, event_row_id: int) -> int:
-    query = select(func.count()).where(
-        units.c.batch_id == batch_id, units.c.commission_event_id == event_row_id
-    )
-    return int(conn.execute(query).scalar_one())
-
-
 def _unit(row: Row[Any]) -> Unit:
     return Unit(
         id=row.id,

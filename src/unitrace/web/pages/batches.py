@@ -22,6 +22,7 @@ from unitrace.web.pages.common import (
     Viewer,
     ViewerDep,
     errors_from,
+    optional_enum,
     optional_int,
     page_number,
     pager,
@@ -45,14 +46,10 @@ def _product_names(rt: Runtime, viewer: Viewer) -> dict[int, str]:
     return {p.id: p.name for p in products.items}
 
 
-def _lab_status(raw: str | None) -> LabStatus | None:
-    return LabStatus(raw) if raw in set(LabStatus) else None
-
-
 @router.get("/batches")
 def list_batches(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> HTMLResponse:
     params = request.query_params
-    status = _lab_status(params.get("lab_status"))
+    status = optional_enum(LabStatus, params.get("lab_status"))
     product_id = optional_int(params.get("product_id"))
     page = page_number(params.get("page"))
     found = catalog.list_batches(

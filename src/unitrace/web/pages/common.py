@@ -7,7 +7,8 @@ import hmac
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
@@ -191,6 +192,14 @@ def optional_int(raw: str | None) -> int | None:
         return int(raw) if raw and raw.strip() else None
     except ValueError:
         return None
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def optional_enum(kind: type[E], raw: str | None) -> E | None:
+    """The member of ``kind`` named by a query parameter; None when absent or unknown."""
+    return kind(raw) if raw in set(kind) else None
 
 
 @dataclass(frozen=True)

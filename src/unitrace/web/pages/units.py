@@ -13,6 +13,7 @@ from unitrace.web.deps import RuntimeDep
 from unitrace.web.pages.common import (
     PAGE_SIZE,
     ViewerDep,
+    optional_enum,
     optional_int,
     page_number,
     pager,
@@ -23,15 +24,11 @@ router = APIRouter()
 _SEPARATORS = re.compile(r"[\s-]")
 
 
-def _disposition(raw: str | None) -> Disposition | None:
-    return Disposition(raw) if raw in set(Disposition) else None
-
-
 @router.get("/units")
 def list_units(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> HTMLResponse:
     params = request.query_params
     batch_id = optional_int(params.get("batch_id"))
-    disposition = _disposition(params.get("disposition"))
+    disposition = optional_enum(Disposition, params.get("disposition"))
     code_prefix = _SEPARATORS.sub("", params.get("code", "")).upper()
     event_id = params.get("event", "").strip()
     page = page_number(params.get("page"))
