@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import string
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from unitrace.domain.event_hash import (
     compute_prehash,
@@ -31,6 +36,11 @@ def _lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _prehash_lines(path: Path, count: int) -> list[str | None]:
+    """The expected pre-hash strings, or None for each event when the set has none."""
+    return list(_lines(path)) if path.exists() else [None] * count
+
+
 def _events(document: dict[str, Any]) -> list[dict[str, Any]]:
     body = document["epcisBody"]
     if "queryResults" in body:
@@ -52,8 +62,8 @@ def _vector_cases() -> list[Any]:
     cases = []
     for path in sorted(VECTORS.glob("*.jsonld")):
         document = json.loads(path.read_text(encoding="utf-8"))
-        prehashes = _lines(path.with_suffix(".prehashes"))
         hashes = _lines(path.with_suffix(".hashes"))
+        prehashes = _prehash_lines(path.with_suffix(".prehashes"), len(hashes))
         assert len(_events(document)) == len(prehashes) == len(hashes), path.name
         for index, event in enumerate(_events(document)):
             context = (event, document["@context"], _ignore_fields(document))
@@ -69,8 +79,9 @@ def _case_id(case: Any) -> str:
 
 
 def test_the_vector_folder_holds_every_json_ld_document_with_its_expected_output() -> None:
-    assert len({case[0] for case in CASES}) == 21
-    assert len(CASES) == 42
+    assert len({case[0] for case in CASES}) == 22
+    assert len(CASES) == 43
+    assert sum(case[3] is None for case in CASES) == 1  # epcisDocHavingEventWithComment
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
@@ -82,6 +93,8 @@ def test_every_reference_event_gets_exactly_the_reference_hash(case: Any) -> Non
 def _prehash_params() -> list[Any]:
     params = []
     for case in CASES:
+        if case[3] is None:
+            continue
         reason = CORRUPT_PREHASH_LINES.get((case[0], case[1]))
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         params.append(pytest.param(case, marks=marks, id=_case_id(case)))
@@ -188,3 +201,82 @@ def test_gs1_key_uris_normalise_to_the_constrained_canonical_digital_link(
     uri: str, canonical: str | None
 ) -> None:
     assert normalise_gs1_uri(uri) == canonical
+
+
+def test_a_non_standard_field_nested_in_a_standard_one_is_hashed_last_under_its_path() -> None:
+    report = {"type": "Temperature", "value": 26, "bizRules": "https://example.org/rules/1"}
+    event = _event(
+        sensorElementList=[{"sensorReport": [report]}],
+        **{"ex:note": "late"},
+    )
+    prehash = compute_prehash(event, [{"ex": "https://ns.example.com/epcis/"}])
+    assert prehash.endswith(
+        "sensorReporttype=https://gs1.org/voc/Temperaturevalue=26"
+        "sensorElementListsensorElementsensorReportbizRules=https://example.org/rules/1"
+        "{https://ns.example.com/epcis/}note=late"
+    )
+
+
+# --- canonical Digital Link URIs: the fast path -----------------------------------------------
+
+_SERIAL = st.text(
+    alphabet=string.ascii_letters + string.digits + "!\"%&'()*+,-.:;<=>_", min_size=1, max_size=20
+)
+_CANONICAL_URIS = st.one_of(
+    st.builds(
+        "01/{}/{}/{}".format,
+        st.from_regex(r"[0-9]{14}", fullmatch=True),
+        st.sampled_from(["21", "10", "235"]),
+        _SERIAL,
+    ),
+    st.builds("01/{}".format, st.from_regex(r"[0-9]{14}", fullmatch=True)),
+    st.builds("00/{}".format, st.from_regex(r"[0-9]{18}", fullmatch=True)),
+    st.builds("414/{}".format, st.from_regex(r"[0-9]{13}", fullmatch=True)),
+    st.builds("414/{}/254/{}".format, st.from_regex(r"[0-9]{13}", fullmatch=True), _SERIAL),
+    st.builds("417/{}".format, st.from_regex(r"[0-9]{13}", fullmatch=True)),
+)
+
+
+@given(st.lists(_CANONICAL_URIS, min_size=1, max_size=10))
+def test_canonical_digital_link_epcs_hash_as_the_general_path_canonicalises_them(
+    paths: list[str],
+) -> None:
+    canonical = [f"https://id.gs1.org/{path}" for path in paths]
+    # On another domain the same keys are not canonical: they take the general path.
+    elsewhere = [f"https://brand.example/{path}" for path in reversed(paths)]
+    assert [normalise_gs1_uri(uri) for uri in canonical] == canonical
+    assert compute_prehash(_event(epcList=canonical)) == compute_prehash(_event(epcList=elsewhere))
+
+
+def test_an_epc_list_mixing_canonical_and_other_spellings_is_sorted_as_one_list() -> None:
+    prehash = compute_prehash(
+        _event(
+            epcList=[
+                "https://id.gs1.org/01/04012345111118/21/B",
+                "urn:epc:id:sgtin:4012345.011111.A",
+                " https://id.gs1.org/01/04012345111118/21/C\n",
+            ]
+        )
+    )
+    assert (
+        "epcListepc=https://id.gs1.org/01/04012345111118/21/A"
+        "epc=https://id.gs1.org/01/04012345111118/21/B"
+        "epc=https://id.gs1.org/01/04012345111118/21/Caction=OBSERVE"
+    ) in prehash
+
+
+def test_an_event_with_100000_canonical_epcs_hashes_in_well_under_a_second() -> None:
+    rng = random.Random(7)
+    alphabet = string.ascii_uppercase + string.digits
+    epcs = [
+        "https://id.gs1.org/01/09506000134352/21/" + "".join(rng.choices(alphabet, k=14))
+        for _ in range(100_000)
+    ]
+    event = _event(epcList=epcs)
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        digest = event_hash(event)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.5, f"{min(timings):.3f} s"  # about 0.16 s here, 0.8 s parsing each URI
+    assert digest == event_hash(_event(epcList=list(reversed(epcs))))

@@ -7,7 +7,13 @@ URIs, times in UTC to the millisecond), then the remaining fields and user exten
 sorted, with namespaces spelt out as ``{uri}name``. Fields that do not describe what
 happened (``eventID``, ``recordTime``, ``errorDeclaration``, comments) are left out, so
 the hash of an event does not depend on who recorded it, when, or how it was serialised.
-The hash is ``ni:///sha-256;<hex>?ver=CBV2.0`` of the UTF-8 pre-hash string.
+A field that is neither standard where it stands nor an extension (a sensor report's
+``bizRules``) is rendered after the event's own extensions, under the names of the fields
+that hold it. The hash is ``ni:///sha-256;<hex>?ver=CBV2.0`` of the UTF-8 pre-hash string.
+
+Events read from EPCIS XML (``unitrace.domain.event_hash_xml``) are hashed by
+``compute_prehash_of_fields`` from the same field shape, so both bindings of an event hash
+alike.
 """
 
 from __future__ import annotations
@@ -137,7 +143,7 @@ _VOCABULARY_FIELDS: dict[str, tuple[str, str | None]] = {
     "sensorType": (_GS1_VOC, None),
     "exception": (_GS1_VOC, None),
 }
-_STANDARD_PREFIXES = {
+STANDARD_NAMESPACES = {
     "gs1": _GS1_VOC,
     "cbv": _CBV,
     "epcis": "https://ref.gs1.org/epcis/",
@@ -149,14 +155,15 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 # (name, text, children): a field in the XML shape of EPCIS; a plain tuple because it is hot.
-_Node: TypeAlias = tuple[str, str, list["_Node"]]
+EventNode: TypeAlias = tuple[str, str, list["EventNode"]]
+_Node: TypeAlias = EventNode
 
 
 # --- JSON-LD -> tree ---------------------------------------------------------------------------
 
 
 def _namespaces(context: object) -> dict[str, str]:
-    found = dict(_STANDARD_PREFIXES)
+    found = dict(STANDARD_NAMESPACES)
     items = context if isinstance(context, list) else [context]
     for item in items:
         if isinstance(item, dict):
@@ -204,7 +211,10 @@ def _children(obj: Mapping[str, Any], namespaces: Mapping[str, str]) -> list[_No
 def _typed(name: str, value: object, namespaces: Mapping[str, str]) -> list[_Node]:
     """Nodes for one top-level or nested standard field, in the XML shape of EPCIS."""
     if name in _EPC_LISTS:
-        return [(name, "", [("epc", _scalar(epc), []) for epc in _as_list(value)])]
+        epcs: list[_Node] = [
+            ("epc", e if type(e) is str else _scalar(e), []) for e in _as_list(value)
+        ]
+        return [(name, "", epcs)]
     if name in _QUANTITY_LISTS:
         elements = [("quantityElement", "", _children(q, namespaces)) for q in _as_list(value)]
         return [(name, "", elements)]
@@ -451,14 +461,22 @@ def normalise_gs1_uri(uri: str) -> str | None:
 # --- pre-hash string ---------------------------------------------------------------------------
 
 
-def _render(node: _Node, order: _Ranks | None, namespaces: Mapping[str, str]) -> str:
+def _render(
+    node: _Node, order: _Ranks | None, namespaces: Mapping[str, str], strays: list[_Node]
+) -> str:
     name, text, children = node
     value = _canonical_value(name, text, namespaces) if text else ""
     inner = ""
     if children:
-        inner = (
-            _ordered(children, order, namespaces) if order else _generic_text(children, namespaces)
-        )
+        if order is None:
+            inner = _generic_text(children, namespaces)
+        elif name in _EPC_LISTS and (fast := _epc_list_text(children, namespaces)) is not None:
+            inner = fast
+        else:
+            own_strays: list[_Node] = []
+            inner = _ordered(children, order, namespaces, own_strays)
+            if own_strays:
+                strays.append((name, "", own_strays))
     if not value and not inner:
         return ""
     name = _DISPLAY_NAMES.get(name, name)
@@ -472,34 +490,83 @@ _DISPLAY_NAMES = {
     "sensorType": "type",
 }
 
+# GS1 Digital Link URIs that are already constrained and canonical (``normalise_gs1_uri``
+# returns them unchanged): most EPCs of an event with many units are one of these.
+_CANONICAL_GS1_URI = re.compile(
+    r"https://id\.gs1\.org/(?:"
+    r"01/[0-9]{14}(?:/(?:21|10|235)/[^/?#\s]+)?"
+    r"|00/[0-9]{18}"
+    r"|414/[0-9]{13}(?:/254/[^/?#\s]+)?"
+    r"|417/[0-9]{13}"
+    r")"
+)
 
-def _ordered(children: Sequence[_Node], order: _Ranks, namespaces: Mapping[str, str]) -> str:
+
+def _epc_list_text(children: Sequence[_Node], namespaces: Mapping[str, str]) -> str | None:
+    """The sorted ``epc=…`` entries of an EPC list; None when it holds more than EPCs.
+
+    Same result as the general path through ``_ordered``, but canonical Digital Link URIs
+    are recognised by one regular expression instead of being parsed and rebuilt.
+    """
+    if any(name != "epc" or grandchildren for name, _, grandchildren in children):
+        return None
+    canonical = _CANONICAL_GS1_URI.fullmatch
+    values = [
+        text if canonical(text) else _canonical_value("epc", text, namespaces) if text else ""
+        for _, text, _ in children
+    ]
+    rendered = ["epc=" + value for value in values if value]
+    rendered.sort()
+    return "".join(rendered)
+
+
+def _ordered(
+    children: Sequence[_Node],
+    order: _Ranks,
+    namespaces: Mapping[str, str],
+    strays: list[_Node] | None,
+) -> str:
+    """Standard children in their order, then extension children sorted.
+
+    A child that is neither standard here nor an extension (``{namespace}name``) goes to
+    ``strays``, to be rendered after the event's own extensions under the names of the
+    fields that hold it. At the top level (``strays`` is None) every other field is
+    rendered after the standard ones, together with the strays found further down.
+    """
     ranked: list[tuple[int, str]] = []
     rest: list[_Node] = []
+    own_strays: list[_Node] = [] if strays is None else strays
     for child in children:
         name = child[0]
         spec = order.get("type" if name == "sensorType" else name)
         if spec is None:
-            rest.append(child)
+            if strays is None or name.startswith("{"):
+                rest.append(child)
+            else:
+                strays.append(child)
         else:
-            rendered = _render(child, spec[1], namespaces)
+            rendered = _render(child, spec[1], namespaces, own_strays)
             if rendered:
                 ranked.append((spec[0], rendered))
     ranked.sort()
     text = "".join([rendered for _, rendered in ranked])
+    if strays is None:
+        rest.extend(own_strays)
     return text + _generic_text(rest, namespaces) if rest else text
 
 
 def _generic_text(children: Sequence[_Node], namespaces: Mapping[str, str]) -> str:
     rendered = []
+    unused: list[_Node] = []
     for child in children:
         if child[0] in _PARTY_LISTS:
             entries = sorted(
-                "".join(_render(c, None, namespaces) for c in entry[2]) for entry in child[2]
+                "".join(_render(c, None, namespaces, unused) for c in entry[2])
+                for entry in child[2]
             )
             rendered.append(child[0] + "".join(entries))
         else:
-            rendered.append(_render(child, None, namespaces))
+            rendered.append(_render(child, None, namespaces, unused))
     return "".join(sorted(r for r in rendered if r))
 
 
@@ -523,7 +590,24 @@ def compute_prehash(
             nodes.append((key, value, []))  # the common case, spelled out because it is hot
         else:
             nodes.extend(_typed(key, value, namespaces))
-    return f"eventType={event.get('type', '')}" + _ordered(nodes, _EVENT_RANKS, namespaces)
+    return f"eventType={event.get('type', '')}" + _ordered(nodes, _EVENT_RANKS, namespaces, None)
+
+
+def compute_prehash_of_fields(
+    event_type: str,
+    fields: Iterable[EventNode],
+    namespaces: Mapping[str, str] = STANDARD_NAMESPACES,
+) -> str:
+    """Return the canonical pre-hash string of an event given as fields in the XML shape.
+
+    Each field is ``(name, text, children)``: standard fields by their EPCIS XML names
+    (``epcList`` holding ``epc`` fields, ``readPoint`` holding ``id``, …; a business
+    transaction's, source's or destination's ``type`` as ``bizTransactionType`` or
+    ``sourceOrDestinationType`` and a sensor report's as ``sensorType``), extensions as
+    ``{namespace}local``. Ignored fields must already be left out. ``namespaces`` maps the
+    prefixes that values may use (``gs1:Temperature``) to their namespaces.
+    """
+    return f"eventType={event_type}" + _ordered(list(fields), _EVENT_RANKS, namespaces, None)
 
 
 def hash_prehash(prehash: str) -> str:
