@@ -39,7 +39,7 @@ def test_commissioning_prints_one_json_object_and_creates_the_units(
     assert result["batch_id"] == released.id
     assert result["quantity"] == 25
     assert result["replayed"] is False
-    assert str(result["event_id"]).startswith("urn:uuid:")
+    assert str(result["event_id"]).startswith("ni:///sha-256;")
     assert "commissioned_at" in result
     page = units.list_units(rt, brand, batch_id=released.id, limit=100)
     assert page.total == 25
@@ -57,7 +57,7 @@ def test_commissioning_for_people_reports_quantity_and_rate(
         f"Commissioned 7 units of lot {released.lot_number} (batch {released.id})" in result.stdout
     )
     assert "units/s" in result.stdout
-    assert "Event: urn:uuid:" in result.stdout
+    assert "Event: ni:///sha-256;" in result.stdout
 
 
 def test_the_same_idempotency_key_twice_creates_the_units_once(

@@ -76,7 +76,7 @@ def test_a_commissioning_and_its_csv_travel_over_http(
     batch = make_batch(rt, brand)
 
     result = api.post("/api/v1/units/commission", json={"batch_id": batch.id, "quantity": 30})
-    with api.stream("GET", f"/api/v1/commissionings/{result.json()['event_id']}/codes") as stream:
+    with api.stream("GET", f"/api/v1/commissionings/{result.json()['key']}/codes") as stream:
         lines = [line for line in stream.iter_lines() if line]
 
     assert result.status_code == 201

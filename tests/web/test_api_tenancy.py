@@ -35,7 +35,7 @@ def theirs(rt: Runtime, brand: Principal, client: TestClient, admin: Headers) ->
         "product": str(batch.product_id),
         "batch": str(batch.id),
         "unit": code,
-        "event": result["event_id"],
+        "event": result["key"],
     }
 
 
@@ -90,7 +90,7 @@ REQUESTS: dict[str, tuple[str, Request, Callable[[], str]]] = {
     "codes of a commissioning": (
         "event",
         lambda c, h, i: c.get(f"/api/v1/commissionings/{i}/codes", headers=h),
-        lambda: "urn:uuid:0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f",
+        lambda: "0f" * 32,
     ),
 }
 

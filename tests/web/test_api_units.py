@@ -42,7 +42,8 @@ def test_commissioning_creates_the_units_and_answers_201(
 
     assert response.status_code == 201
     result = response.json()
-    assert result["event_id"].startswith("urn:uuid:")
+    assert result["event_id"].startswith("ni:///sha-256;")
+    assert result["event_id"] == f"ni:///sha-256;{result['key']}?ver=CBV2.0"
     assert (result["batch_id"], result["quantity"], result["replayed"]) == (batch.id, 25, False)
     assert result["lot_number"] == batch.lot_number
     assert response.headers["idempotent-replayed"] == "false"
@@ -260,9 +261,7 @@ def test_the_codes_of_a_commissioning_stream_as_csv(
         "/api/v1/units", params={"event_id": commissioned["event_id"]}, headers=operator
     ).json()
 
-    response = client.get(
-        f"/api/v1/commissionings/{commissioned['event_id']}/codes", headers=operator
-    )
+    response = client.get(f"/api/v1/commissionings/{commissioned['key']}/codes", headers=operator)
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"

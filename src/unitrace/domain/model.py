@@ -289,6 +289,11 @@ class Commissioning:
     commissioned_at: dt.datetime
     replayed: bool = False
 
+    @property
+    def key(self) -> str:
+        """The URL-safe form of ``event_id`` (its hex digest)."""
+        return self.event_id.removeprefix("ni:///sha-256;").removesuffix("?ver=CBV2.0")
+
 
 class LabelFormat(StrEnum):
     """The files labels are downloaded as."""

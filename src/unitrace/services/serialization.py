@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Iterator
 
 from sqlalchemy.exc import IntegrityError
 
+from unitrace.domain import epcis
 from unitrace.domain.codes import generate_codes
+from unitrace.domain.epcis import EventDraft
 from unitrace.domain.model import (
     BizStep,
     Commissioning,
@@ -22,10 +23,12 @@ from unitrace.domain.model import (
 )
 from unitrace.errors import (
     BatchNotReleasedError,
+    ConflictError,
     IdempotencyKeyReusedError,
     NotFoundError,
     ValidationError,
 )
+from unitrace.services import eventlog
 from unitrace.services.access import require
 from unitrace.services.runtime import Runtime
 from unitrace.storage import catalog, events, idempotency
@@ -35,6 +38,13 @@ from unitrace.storage import units as unit_store
 Progress = Callable[[int, int], None]
 CHUNK = 50_000  # units per INSERT statement: bounds memory, drives progress
 OPERATION = "commission_units"
+COLLISION_ATTEMPTS = 3
+
+
+class _CodeCollision(Exception):  # noqa: N818 - internal signal, never escapes
+    """A generated code already exists; the whole commissioning is retried."""
+
+
 MAX_KEY_LENGTH = 200
 
 
@@ -95,21 +105,40 @@ def commission_units(
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise ValidationError(f"an idempotency key has 1 to {MAX_KEY_LENGTH} characters")
     request_hash = _request_hash(batch_id, quantity, location_id)
-    try:
-        return _commission(
-            rt, principal, batch_id, quantity, location_id, idempotency_key, request_hash, progress
-        )
-    except IntegrityError:
-        # A concurrent request with the same key committed first: answer with its result.
-        if idempotency_key is None:
-            raise
-        with rt.db.read() as conn:
-            stored = idempotency.find_idempotency_key(
-                conn, principal.organization_id, idempotency_key
+    for _attempt in range(COLLISION_ATTEMPTS):
+        try:
+            return _commission(
+                rt,
+                principal,
+                batch_id,
+                quantity,
+                location_id,
+                idempotency_key,
+                request_hash,
+                progress,
             )
-        if stored is None:
-            raise
-        return _replay(stored, request_hash, idempotency_key)
+        except _CodeCollision:
+            continue
+        except IntegrityError as exc:
+            return _after_integrity_error(rt, principal, idempotency_key, request_hash, exc)
+    raise ConflictError("could not find unused codes; try again")
+
+
+def _after_integrity_error(
+    rt: Runtime,
+    principal: Principal,
+    idempotency_key: str | None,
+    request_hash: str,
+    exc: IntegrityError,
+) -> Commissioning:
+    """A concurrent request with the same key committed first: answer with its result."""
+    if idempotency_key is None:
+        raise exc
+    with rt.db.read() as conn:
+        stored = idempotency.find_idempotency_key(conn, principal.organization_id, idempotency_key)
+    if stored is None:
+        raise exc
+    return _replay(stored, request_hash, idempotency_key)
 
 
 def _commission(
@@ -146,41 +175,58 @@ def _commission(
             )
         if batch.expires_on is not None and batch.expires_on < now.date():
             raise BatchNotReleasedError(f"batch {batch.lot_number} expired on {batch.expires_on}")
-        if location_id is not None:
-            org_store.get_location(conn, org, location_id)
-        event_id = f"urn:uuid:{uuid.uuid4()}"
-        event_row = events.insert_event(
-            conn,
-            event_id=event_id,
-            organization_id=org,
-            event_type=EventType.OBJECT.value,
-            action=EventAction.ADD.value,
-            biz_step=BizStep.COMMISSIONING.value,
-            disposition=Disposition.ACTIVE.value,
+        product = catalog.get_product(conn, org, batch.product_id)
+        codes = generate_codes(quantity)
+        prefix = epcis.unit_epc("", product.gtin)
+        where = (
+            epcis.location_uri(location_id, org_store.get_location(conn, org, location_id).gln)
+            if location_id is not None
+            else None
+        )
+        draft = EventDraft(
+            event_type=EventType.OBJECT,
+            action=EventAction.ADD,
+            biz_step=BizStep.COMMISSIONING,
+            disposition=Disposition.ACTIVE,
             event_time=now,
+            epcs=[prefix + code for code in codes],
+            read_point=where,
+            biz_location=where,
+            ilmd={"lotNumber": batch.lot_number}
+            | ({"itemExpirationDate": batch.expires_on.isoformat()} if batch.expires_on else {}),
+        )
+        recorded = eventlog.record(
+            conn,
+            principal,
+            draft,
             record_time=now,
+            members_prefix=prefix,
             read_point_id=location_id,
             biz_location_id=location_id,
             batch_id=batch_id,
             quantity=quantity,
-            actor_user_id=principal.user_id,
-            actor_api_key_id=principal.api_key_id,
             details={"ilmd": {"lotNumber": batch.lot_number}},
         )
+        event_id = recorded.event_id
         done = 0
-        while done < quantity:
-            want = min(CHUNK, quantity - done)
-            done += unit_store.insert_commissioned_units(
+        for start in range(0, quantity, CHUNK):
+            chunk = codes[start : start + CHUNK]
+            inserted = unit_store.insert_commissioned_units(
                 conn,
-                generate_codes(want),
+                chunk,
                 organization_id=org,
                 product_id=batch.product_id,
                 batch_id=batch_id,
                 location_id=location_id,
-                event_row_id=event_row,
+                event_row_id=recorded.row_id,
                 disposition=Disposition.ACTIVE,
                 at=now,
             )
+            if inserted != len(chunk):
+                # A code already exists: the event already names the codes, so start over
+                # with fresh ones (65 random bits each: this essentially never happens).
+                raise _CodeCollision
+            done += inserted
             if progress is not None:
                 progress(done, quantity)
         result = Commissioning(
@@ -202,6 +248,7 @@ def iter_commissioned_codes(rt: Runtime, principal: Principal, *, event_id: str)
     An unknown commissioning, or another organization's, raises ``NotFoundError`` right
     away, before the first code is asked for.
     """
+    event_id = epcis.expand_event_id(event_id)
     with rt.db.read() as conn:
         row = events.find_event_row(conn, event_id)
     if row is None or row["organization_id"] != principal.organization_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from unitrace.domain.codes import InvalidCodeError, normalize_code
+from unitrace.domain.epcis import expand_event_id
 from unitrace.domain.gs1 import build_digital_link, short_link
 from unitrace.domain.model import Disposition, Page, Principal, UnitView
 from unitrace.errors import NotFoundError, ValidationError
@@ -73,7 +74,7 @@ def list_units(
             batch_id=batch_id,
             product_id=product_id,
             disposition=disposition,
-            event_id=event_id,
+            event_id=expand_event_id(event_id) if event_id else None,
             code_prefix=prefix,
         )
     return Page(tuple(_to_view(rt, r) for r in rows), total, limit, offset)

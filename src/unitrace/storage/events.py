@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Select, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from unitrace.storage.schema import events
+from unitrace.domain.epcis import GENESIS
+from unitrace.storage.schema import (
+    event_chains,
+    event_containers,
+    event_units,
+    events,
+    products,
+    units,
+)
 
 
 def insert_event(
@@ -38,4 +49,149 @@ def insert_event(
 
 def find_event_row(conn: Connection, event_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(events).where(events.c.event_id == event_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def chain_head(conn: Connection, organization_id: int) -> tuple[int, str]:
+    """``(seq, head_hash)`` of the organization's chain, locked until the transaction ends.
+
+    The row is created on first use. On PostgreSQL ``FOR UPDATE`` makes concurrent appends
+    of one organization queue here (appends are the last step of every write, so no
+    transaction holds this lock while it waits for another); SQLite writers are already
+    serialized by ``BEGIN IMMEDIATE``.
+    """
+    insert_fn = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        insert_fn(event_chains)
+        .values(organization_id=organization_id, seq=0, head_hash=GENESIS)
+        .on_conflict_do_nothing()
+    )
+    row = conn.execute(
+        select(event_chains.c.seq, event_chains.c.head_hash)
+        .where(event_chains.c.organization_id == organization_id)
+        .with_for_update()
+    ).one()
+    return int(row.seq), str(row.head_hash)
+
+
+def advance_chain(conn: Connection, organization_id: int, seq: int, head_hash: str) -> None:
+    conn.execute(
+        update(event_chains)
+        .where(event_chains.c.organization_id == organization_id)
+        .values(seq=seq, head_hash=head_hash)
+    )
+
+
+def add_unit_members(conn: Connection, event_row_id: int, unit_ids: Select[Any]) -> int:
+    """Record that the event touched every unit ``unit_ids`` (a one-column SELECT) yields."""
+    sub = unit_ids.subquery()
+    result = conn.execute(
+        insert(event_units).from_select(
+            ["unit_id", "event_row_id"],
+            select(sub.c[0], literal(event_row_id)),
+        )
+    )
+    return int(result.rowcount)
+
+
+def add_container_members(conn: Connection, event_row_id: int, container_ids: Select[Any]) -> int:
+    sub = container_ids.subquery()
+    result = conn.execute(
+        insert(event_containers).from_select(
+            ["container_id", "event_row_id"],
+            select(sub.c[0], literal(event_row_id)),
+        )
+    )
+    return int(result.rowcount)
+
+
+def chain_rows(conn: Connection, organization_id: int) -> Iterator[dict[str, Any]]:
+    """Every chained event of the organization in chain order (streamed)."""
+    result = conn.execution_options(stream_results=True, yield_per=2_000).execute(
+        select(events)
+        .where(events.c.organization_id == organization_id, events.c.seq.is_not(None))
+        .order_by(events.c.seq)
+    )
+    for row in result.mappings():
+        yield dict(row)
+
+
+def event_rows(conn: Connection, row_ids: Sequence[int]) -> list[dict[str, Any]]:
+    rows = conn.execute(select(events).where(events.c.id.in_(row_ids)).order_by(events.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+def unit_event_row_ids(conn: Connection, unit_id: int, commission_event_id: int) -> list[int]:
+    """The events that touched a unit, oldest first (its commissioning included)."""
+    ids = conn.execute(
+        select(event_units.c.event_row_id).where(event_units.c.unit_id == unit_id)
+    ).scalars()
+    return sorted({commission_event_id, *(int(i) for i in ids)})
+
+
+def container_event_row_ids(conn: Connection, container_id: int) -> list[int]:
+    ids = conn.execute(
+        select(event_containers.c.event_row_id).where(
+            event_containers.c.container_id == container_id
+        )
+    ).scalars()
+    return sorted(int(i) for i in ids)
+
+
+def shipment_event_row_ids(conn: Connection, shipment_id: int) -> list[int]:
+    ids = conn.execute(
+        select(events.c.id).where(events.c.shipment_id == shipment_id).order_by(events.c.id)
+    ).scalars()
+    return [int(i) for i in ids]
+
+
+def member_codes(conn: Connection, event_row_id: int) -> list[tuple[str, str | None]]:
+    """``(code, gtin)`` of the units a commissioning event created, by code."""
+    rows = conn.execute(
+        select(units.c.code, products.c.gtin)
+        .join(products, products.c.id == units.c.product_id)
+        .where(units.c.commission_event_id == event_row_id)
+        .order_by(units.c.code)
+    )
+    return [(r.code, r.gtin) for r in rows]
+
+
+def count_chained(conn: Connection, organization_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(events)
+            .where(events.c.organization_id == organization_id, events.c.seq.is_not(None))
+        ).scalar_one()
+    )
+
+
+def copy_members(conn: Connection, from_row_id: int, to_row_id: int) -> None:
+    """Give event ``to_row_id`` the same units and containers as ``from_row_id``."""
+    conn.execute(
+        insert(event_units).from_select(
+            ["unit_id", "event_row_id"],
+            select(event_units.c.unit_id, literal(to_row_id)).where(
+                event_units.c.event_row_id == from_row_id
+            ),
+        )
+    )
+    conn.execute(
+        insert(event_containers).from_select(
+            ["container_id", "event_row_id"],
+            select(event_containers.c.container_id, literal(to_row_id)).where(
+                event_containers.c.event_row_id == from_row_id
+            ),
+        )
+    )
+
+
+def get_event_row(conn: Connection, organization_id: int, row_id: int) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            select(events).where(events.c.id == row_id, events.c.organization_id == organization_id)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None

@@ -21,6 +21,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    text,
     true,
 )
 
@@ -64,7 +66,20 @@ DISPOSITIONS = (
     "stolen",
     "damaged",
     "expired",
+    "non_sellable_other",
 )
+CONTAINER_KINDS = ("case", "pallet")
+SHIPMENT_STATUSES = (
+    "draft",
+    "shipped",
+    "received",
+    "received_with_discrepancies",
+    "rejected",
+    "voided",
+    "cancelled",
+)
+SHIPMENT_UNIT_STATUSES = ("in_transit", "received", "missing", "rejected", "voided")
+SCAN_RESULTS = ("expected", "unexpected", "already_received", "duplicate", "unknown")
 
 organizations = Table(
     "organizations",
@@ -219,11 +234,16 @@ batch_panels = Table(
     CheckConstraint("result IN ('pass', 'fail')", name="result"),
 )
 
+# The event log. Rows are only ever inserted: triggers refuse UPDATE and DELETE on both
+# backends (migration 0003). ``event_id`` is the CBV 2.0 event hash of ``document`` (the
+# EPCIS 2.0 event as recorded), so it is not unique: an error declaration repeats the ID of
+# the event it declares wrong, and two events with identical content share it by design.
+# ``seq``/``prev_hash``/``chain_hash`` chain each organization's events (docs/adr/0006).
 events = Table(
     "events",
     metadata,
     Column("id", BigId, primary_key=True),
-    Column("event_id", String(45), nullable=False, unique=True),  # urn:uuid:…
+    Column("event_id", String(100), nullable=False, index=True),
     Column("organization_id", ForeignKey("organizations.id"), nullable=False),
     Column("event_type", String(30), nullable=False),
     Column("action", String(10)),
@@ -239,7 +259,43 @@ events = Table(
     Column("actor_user_id", ForeignKey("users.id")),
     Column("actor_api_key_id", ForeignKey("api_keys.id")),
     Column("details", Text, nullable=False, server_default="{}"),  # JSON: further EPCIS fields
+    Column("seq", BigInteger),
+    Column("prev_hash", String(64)),
+    Column("chain_hash", String(64)),
+    Column("document", Text, nullable=False, server_default="{}"),
+    Column("members_in_what", Boolean, nullable=False, server_default=false()),
+    Column("error_declaration", Text),
+    Column("declares_error_on", BigInteger().with_variant(Integer(), "sqlite")),
+    Column("shipment_id", Integer),
     Index("ix_events_organization_id_event_time", "organization_id", "event_time"),
+    UniqueConstraint("organization_id", "seq"),
+)
+
+# Head of each organization's hash chain: appending an event updates this row, which
+# serializes one organization's appends (and only that organization's) on PostgreSQL.
+event_chains = Table(
+    "event_chains",
+    metadata,
+    Column("organization_id", ForeignKey("organizations.id"), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+)
+
+# Which units and containers each event touched (everything inside a shipped pallet
+# included), so a unit's timeline is one index range. No foreign keys, like units.
+event_units = Table(
+    "event_units",
+    metadata,
+    Column("unit_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("event_row_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Index("ix_event_units_event_row_id", "event_row_id"),
+)
+
+event_containers = Table(
+    "event_containers",
+    metadata,
+    Column("container_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("event_row_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
 )
 
 containers = Table(
@@ -253,10 +309,77 @@ containers = Table(
     Column("disposition", String(30), nullable=False, server_default="active"),
     Column("custodian_organization_id", ForeignKey("organizations.id"), nullable=False),
     Column("location_id", ForeignKey("locations.id")),
-    Column("parent_container_id", ForeignKey("containers.id")),
+    Column("parent_container_id", ForeignKey("containers.id"), index=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
-    CheckConstraint("kind IN ('case', 'pallet')", name="kind"),
+    Column("previous_disposition", String(30)),
+    Column("shipment_id", Integer),
+    CheckConstraint(f"kind IN ({_values(CONTAINER_KINDS)})", name="kind"),
+    Index("ix_containers_custodian_organization_id", "custodian_organization_id"),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("status", String(30), nullable=False, server_default="draft"),
+    Column("source_location_id", ForeignKey("locations.id")),
+    Column("destination_organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("destination_location_id", ForeignKey("locations.id"), nullable=False),
+    Column("expected_arrival", Date),
+    Column("notes", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("shipped_at", UTCDateTime()),
+    Column("received_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+    Column("unit_count", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("organization_id", "number"),
+    CheckConstraint(f"status IN ({_values(SHIPMENT_STATUSES)})", name="status"),
+    Index("ix_shipments_destination_organization_id", "destination_organization_id"),
+)
+
+# What the shipper put on the shipment: containers and loose units, top level only.
+shipment_items = Table(
+    "shipment_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shipment_id", ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False),
+    Column("container_id", ForeignKey("containers.id")),
+    Column("unit_id", BigInteger().with_variant(Integer(), "sqlite")),
+    UniqueConstraint("shipment_id", "container_id"),
+    UniqueConstraint("shipment_id", "unit_id"),
+    CheckConstraint("(container_id IS NULL) <> (unit_id IS NULL)", name="one_item"),
+)
+
+# Every unit a shipped shipment carries (containers flattened) and what became of it.
+shipment_units = Table(
+    "shipment_units",
+    metadata,
+    Column("shipment_id", ForeignKey("shipments.id"), primary_key=True),
+    Column("unit_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("status", String(12), nullable=False, server_default="in_transit"),
+    CheckConstraint(f"status IN ({_values(SHIPMENT_UNIT_STATUSES)})", name="status"),
+    Index("ix_shipment_units_unit_id", "unit_id"),
+)
+
+# What the receiver scanned, one row per scan, classified against the manifest.
+shipment_scans = Table(
+    "shipment_scans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shipment_id", ForeignKey("shipments.id"), nullable=False, index=True),
+    Column("raw", String(500), nullable=False),
+    Column("code", String(20)),
+    Column("unit_id", BigInteger().with_variant(Integer(), "sqlite")),
+    Column("container_id", ForeignKey("containers.id")),
+    Column("result", String(20), nullable=False),
+    Column("units", Integer, nullable=False, server_default="0"),
+    Column("rejected", Boolean, nullable=False, server_default=false()),
+    Column("scanned_at", UTCDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False, server_default=""),
+    CheckConstraint(f"result IN ({_values(SCAN_RESULTS)})", name="result"),
 )
 
 # Units are the one table that grows by millions of rows at a time. Every per-row check
@@ -280,7 +403,17 @@ units = Table(
     Column("commission_event_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
     Column("commissioned_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("previous_disposition", String(30)),
+    Column("shipment_id", Integer),
+    Column("sold_at", UTCDateTime()),
     CheckConstraint(f"disposition IN ({_values(DISPOSITIONS)})", name="disposition"),
+    # Partial: commissioning writes NULL here, so these cost nothing on the bulk insert path.
+    Index(
+        "ix_units_parent_container_id",
+        "parent_container_id",
+        sqlite_where=text("parent_container_id IS NOT NULL"),
+        postgresql_where=text("parent_container_id IS NOT NULL"),
+    ),
 )
 
 idempotency_keys = Table(

@@ -115,9 +115,24 @@ def _unit(row: Row[Any]) -> Unit:
     )
 
 
+_UNIT_FIELDS = (
+    units.c.id,
+    units.c.code,
+    units.c.organization_id,
+    units.c.product_id,
+    units.c.batch_id,
+    units.c.disposition,
+    units.c.custodian_organization_id,
+    units.c.location_id,
+    units.c.parent_container_id,
+    units.c.commission_event_id,
+    units.c.commissioned_at,
+    units.c.updated_at,
+)
+
 _VIEW_QUERY = (
     select(
-        units,
+        *_UNIT_FIELDS,
         products.c.name.label("product_name"),
         products.c.gtin,
         batches.c.lot_number,
@@ -131,7 +146,7 @@ _VIEW_QUERY = (
 UnitRow = tuple[Unit, str, str | None, str, str | None]
 
 
-def _view(row: Row[Any]) -> UnitRow:
+def _view(row: Any) -> UnitRow:
     return _unit(row), row.product_name, row.gtin, row.lot_number, row.location_name
 
 

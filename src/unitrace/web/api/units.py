@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
+from unitrace.domain.epcis import event_key, expand_event_id
 from unitrace.domain.model import Disposition
 from unitrace.services import serialization, units
 from unitrace.services.serialization import MAX_KEY_LENGTH
@@ -34,7 +35,14 @@ IdempotencyKey = Annotated[
         "returns the first result instead of creating more units.",
     ),
 ]
-EventId = Annotated[str, Path(max_length=100, pattern=NO_NUL, examples=["urn:uuid:…"])]
+EventId = Annotated[
+    str,
+    Path(
+        max_length=100,
+        pattern=NO_NUL,
+        description="The commissioning's key (the hex digest of its event hash) or event id.",
+    ),
+]
 CSV_ROWS_PER_CHUNK = 2_000
 
 
@@ -130,7 +138,7 @@ def _csv_chunks(codes: Iterator[str], base_url: str) -> Iterator[str]:
 def commissioned_codes(event_id: EventId, rt: RuntimeDep, principal: ApiPrincipal) -> Response:
     """Every code one commissioning created, as CSV streamed row by row (for label software)."""
     codes = serialization.iter_commissioned_codes(rt, principal, event_id=event_id)  # 404s now
-    safe_name = event_id.rsplit(":", 1)[-1]
+    safe_name = event_key(expand_event_id(event_id))[:16]
     return StreamingResponse(
         _csv_chunks(codes, rt.settings.resolver_base_url.rstrip("/")),
         media_type="text/csv; charset=utf-8",

@@ -19,7 +19,14 @@ class CommissioningCreate(Schema):
 
 
 class CommissioningPublic(Public):
-    event_id: str = Field(description="The EPCIS event id of this commissioning (urn:uuid:…).")
+    event_id: str = Field(
+        description="The EPCIS event id of this commissioning: its CBV 2.0 event hash "
+        "(ni:///sha-256;…?ver=CBV2.0)."
+    )
+    key: str = Field(
+        description="The hex digest of event_id: the URL-safe way to name this commissioning "
+        "(GET /api/v1/commissionings/{key}/codes)."
+    )
     batch_id: int
     product_id: int
     lot_number: str

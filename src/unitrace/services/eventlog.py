@@ -1,0 +1,178 @@
+"""Appending events to the log: EPCIS document, CBV 2.0 event hash, hash chain, membership.
+
+Every write service calls :func:`record` inside its own transaction, as its last step, so
+the event and the state change it describes commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select
+
+from unitrace.domain import epcis
+from unitrace.domain.epcis import EventDraft
+from unitrace.domain.model import Principal
+from unitrace.storage import events as store
+
+MEMBERS = "@members"  # stands for "every unit the event created", expanded on read
+
+
+@dataclass(frozen=True)
+class Recorded:
+    row_id: int
+    event_id: str
+    seq: int
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def record(
+    conn: Connection,
+    principal: Principal,
+    draft: EventDraft,
+    *,
+    record_time: dt.datetime,
+    unit_ids: Select[Any] | None = None,
+    container_ids: Select[Any] | None = None,
+    members_prefix: str | None = None,
+    read_point_id: int | None = None,
+    biz_location_id: int | None = None,
+    batch_id: int | None = None,
+    quantity: int = 0,
+    shipment_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+    error_declaration: Mapping[str, Any] | None = None,
+    declares_error_on: int | None = None,
+) -> Recorded:
+    """Append one event to the organization's chain and record what it touched.
+
+    ``unit_ids``/``container_ids`` are one-column SELECTs of every unit and container the
+    event affects (contents of a shipped pallet included): they become the membership rows
+    that make a unit's timeline one index lookup. ``members_prefix`` marks a commissioning
+    event whose ``epcList`` is every unit it created (``prefix + code``); the list is not
+    stored twice but rebuilt from the units when the event is read or verified.
+    """
+    document = epcis.to_jsonld(draft)
+    event_id = epcis.event_id(document)
+    if members_prefix is not None:
+        document["epcList"] = MEMBERS
+    seq, head = store.chain_head(conn, principal.organization_id)
+    link = epcis.chain_hash(
+        head, event_id=event_id, record_time=record_time, error_declaration=error_declaration
+    )
+    extra = dict(details or {})
+    if members_prefix is not None:
+        extra["epc_prefix"] = members_prefix
+    row_id = store.insert_event(
+        conn,
+        event_id=event_id,
+        organization_id=principal.organization_id,
+        event_type=draft.event_type.value,
+        action=draft.action.value,
+        biz_step=draft.biz_step.value,
+        disposition=draft.disposition.value if draft.disposition else None,
+        event_time=draft.event_time,
+        event_time_zone_offset=draft.time_zone_offset,
+        record_time=record_time,
+        read_point_id=read_point_id,
+        biz_location_id=biz_location_id,
+        batch_id=batch_id,
+        quantity=quantity,
+        actor_user_id=principal.user_id,
+        actor_api_key_id=principal.api_key_id,
+        details=extra,
+        seq=seq + 1,
+        prev_hash=head,
+        chain_hash=link,
+        document=_dumps(document),
+        members_in_what=members_prefix is not None,
+        error_declaration=_dumps(error_declaration) if error_declaration else None,
+        declares_error_on=declares_error_on,
+        shipment_id=shipment_id,
+    )
+    store.advance_chain(conn, principal.organization_id, seq + 1, link)
+    if unit_ids is not None:
+        store.add_unit_members(conn, row_id, unit_ids)
+    if container_ids is not None:
+        store.add_container_members(conn, row_id, container_ids)
+    return Recorded(row_id=row_id, event_id=event_id, seq=seq + 1)
+
+
+def stored_event(conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The EPCIS 2.0 JSON-LD event of a stored row, as recorded (with eventID, recordTime)."""
+    document: dict[str, Any] = json.loads(row["document"])
+    if document.get("epcList") == MEMBERS:
+        prefix = json.loads(row["details"]).get("epc_prefix", "")
+        document["epcList"] = [prefix + code for code, _ in store.member_codes(conn, row["id"])]
+    event: dict[str, Any] = {"type": document.pop("type"), "eventID": row["event_id"]}
+    event.update(document)
+    event["recordTime"] = epcis.format_time(row["record_time"])
+    if row["error_declaration"]:
+        event["errorDeclaration"] = json.loads(row["error_declaration"])
+    return event
+
+
+def declare_error(
+    conn: Connection,
+    principal: Principal,
+    original: Mapping[str, Any],
+    declaration: Mapping[str, Any],
+    *,
+    record_time: dt.datetime,
+) -> Recorded:
+    """Record ``original`` again with an EPCIS ``errorDeclaration``, never editing it.
+
+    The declaration keeps the original's ``eventID`` (the event hash ignores error
+    declarations) and touches the same units and containers, so it shows on their
+    timelines next to the event it declares wrong.
+    """
+    seq, head = store.chain_head(conn, principal.organization_id)
+    link = epcis.chain_hash(
+        head,
+        event_id=original["event_id"],
+        record_time=record_time,
+        error_declaration=declaration,
+    )
+    copied = {
+        name: original[name]
+        for name in (
+            "event_id",
+            "event_type",
+            "action",
+            "biz_step",
+            "disposition",
+            "event_time",
+            "event_time_zone_offset",
+            "read_point_id",
+            "biz_location_id",
+            "batch_id",
+            "quantity",
+            "document",
+            "members_in_what",
+            "shipment_id",
+        )
+    }
+    row_id = store.insert_event(
+        conn,
+        organization_id=principal.organization_id,
+        record_time=record_time,
+        details=json.loads(original["details"]),
+        actor_user_id=principal.user_id,
+        actor_api_key_id=principal.api_key_id,
+        seq=seq + 1,
+        prev_hash=head,
+        chain_hash=link,
+        error_declaration=_dumps(declaration),
+        declares_error_on=original["id"],
+        **copied,
+    )
+    store.advance_chain(conn, principal.organization_id, seq + 1, link)
+    store.copy_members(conn, original["id"], row_id)
+    return Recorded(row_id=row_id, event_id=original["event_id"], seq=seq + 1)
