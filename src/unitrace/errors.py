@@ -51,6 +51,17 @@ class BatchNotReleasedError(UnitraceError):
     code = "batch_not_released"
 
 
+class OperationRefusedError(ConflictError):
+    """The lifecycle rules refuse the operation for some of the units or containers named.
+
+    ``details`` lists each refused item: ``code``, ``reason`` (a stable code such as
+    ``already_sold``, ``recalled``, ``expired``, ``not_custodian``) and ``message``.
+    Nothing was changed.
+    """
+
+    code = "refused"
+
+
 class PreflightFailedError(UnitraceError):
     """Some labels' QR codes did not scan back to their payload; nothing was printed.
 

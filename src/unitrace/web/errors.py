@@ -15,6 +15,7 @@ STATUS: dict[type[errors.UnitraceError], int] = {
     errors.NotFoundError: 404,
     errors.ValidationError: 422,
     errors.IdempotencyKeyReusedError: 409,
+    errors.OperationRefusedError: 409,
     errors.ConflictError: 409,
     errors.BatchNotReleasedError: 409,
     errors.PreflightFailedError: 422,

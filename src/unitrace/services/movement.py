@@ -1,0 +1,227 @@
+"""What the supply-chain services share: scans to items, refusals, idempotent replays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from unitrace.domain import epcis
+from unitrace.domain.lifecycle import MESSAGES
+from unitrace.domain.model import Disposition, OrganizationKind, Principal
+from unitrace.domain.scan import ScanError, ScanKind, parse_scan
+from unitrace.errors import (
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    OperationRefusedError,
+    ValidationError,
+)
+from unitrace.services.runtime import Runtime
+from unitrace.storage import idempotency, supply
+from unitrace.storage import orgs as org_store
+from unitrace.storage.supply import Item
+
+MAX_ITEMS = 10_000  # codes one request may name (a pallet counts as one)
+MAX_KEY_LENGTH = 200
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    reason: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "reason": self.reason, "message": self.message}
+
+
+def refuse(what: str, refusals: Sequence[Refusal], more: int = 0) -> OperationRefusedError:
+    first = refusals[0]
+    head = f"{first.code}: {first.message}"
+    rest = len(refusals) - 1 + more
+    suffix = f" (and {rest} more)" if rest else ""
+    return OperationRefusedError(
+        f"cannot {what}: {head}{suffix}", details=[r.as_dict() for r in refusals]
+    )
+
+
+def parse_codes(raw: Iterable[str]) -> list[tuple[str, str]]:
+    """``(raw, canonical)`` for every scan; any unreadable scan is a ValidationError naming it.
+
+    Codes come as a scanner sends them: a bare code, a short URL, a GS1 Digital Link, an
+    SSCC, any case, with whitespace around. A code named twice counts once.
+    """
+    out: list[tuple[str, str]] = []
+    problems: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index, text in enumerate(raw):
+        try:
+            scan = parse_scan(text)
+        except ScanError as exc:
+            problems.append({"index": str(index), "reason": exc.reason, "message": exc.message})
+            continue
+        key = f"sscc:{scan.value}" if scan.kind is ScanKind.SSCC else scan.value
+        if key not in seen:
+            seen.add(key)
+            out.append((scan.raw, key))
+    if problems:
+        first = problems[0]
+        raise ValidationError(
+            f"scan {int(first['index']) + 1} is not readable: {first['message']}",
+            details=problems,
+        )
+    if len(out) > MAX_ITEMS:
+        raise ValidationError(f"at most {MAX_ITEMS:,} codes per request; got {len(out):,}")
+    return out
+
+
+def lookup(conn: Connection, keys: Sequence[str]) -> dict[str, Item]:
+    """Items by canonical code or ``sscc:<digits>``, regardless of owner."""
+    codes = [k for k in keys if not k.startswith("sscc:")]
+    found = supply.find_items(conn, codes)
+    for key in keys:
+        if key.startswith("sscc:"):
+            item = supply.find_container_by_sscc(conn, key.removeprefix("sscc:"))
+            if item is not None:
+                found[key] = item
+    return found
+
+
+def visible(item: Item, organization_id: int) -> bool:
+    return organization_id in (item.organization_id, item.custodian_organization_id)
+
+
+def resolve(conn: Connection, principal: Principal, raw: Iterable[str]) -> list[Item]:
+    """The caller's items named by ``raw`` scans; unknown and foreign codes are the same 404."""
+    parsed = parse_codes(raw)
+    if not parsed:
+        raise ValidationError("name at least one code")
+    found = lookup(conn, [key for _, key in parsed])
+    missing = [
+        key
+        for _, key in parsed
+        if key not in found or not visible(found[key], principal.organization_id)
+    ]
+    if missing:
+        shown = ", ".join(k.removeprefix("sscc:") for k in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise NotFoundError(
+            f"not found: {shown}{more}",
+            details=[{"code": k.removeprefix("sscc:")} for k in missing],
+        )
+    return [found[key] for _, key in parsed]
+
+
+def epc_of(item: Item) -> str:
+    if item.kind == "unit":
+        return epcis.unit_epc(item.code, item.gtin)
+    return epcis.container_epc(item.code, item.sscc)
+
+
+def organization_kind(conn: Connection, organization_id: int) -> OrganizationKind:
+    return org_store.get_organization(conn, organization_id).kind
+
+
+def location_of(conn: Connection, organization_id: int, location_id: int | None) -> str | None:
+    """The EPCIS URI of one of the organization's locations (404 for anyone else's)."""
+    if location_id is None:
+        return None
+    location = org_store.get_location(conn, organization_id, location_id)
+    return epcis.location_uri(location.id, location.gln)
+
+
+def reason_message(reason: str) -> str:
+    return MESSAGES.get(reason, reason.replace("_", " "))
+
+
+def disposition(item: Item) -> Disposition:
+    return Disposition(item.disposition)
+
+
+# ---------------------------------------------------------------------------------------
+# Idempotency
+
+
+def request_hash(body: object) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def check_key(key: str | None) -> None:
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ValidationError(f"an idempotency key has 1 to {MAX_KEY_LENGTH} characters")
+
+
+def claim_or_replay(
+    conn: Connection,
+    principal: Principal,
+    key: str | None,
+    operation: str,
+    body_hash: str,
+    now: dt.datetime,
+) -> dict[str, Any] | None:
+    """Inside the write transaction: the stored answer of an earlier identical request, or
+    None after claiming ``key`` for this one (a concurrent twin then waits or fails)."""
+    if key is None:
+        return None
+    stored = idempotency.find_idempotency_key(conn, principal.organization_id, key)
+    if stored is not None:
+        return _replayed(stored, operation, body_hash, key)
+    idempotency.insert_idempotency_key(
+        conn,
+        organization_id=principal.organization_id,
+        key=key,
+        operation=operation,
+        request_hash=body_hash,
+        created_at=now,
+    )
+    return None
+
+
+def _replayed(
+    stored: tuple[str, str, str], operation: str, body_hash: str, key: str
+) -> dict[str, Any]:
+    stored_operation, stored_hash, response = stored
+    if stored_operation != operation or stored_hash != body_hash:
+        raise IdempotencyKeyReusedError(
+            f"idempotency key {key!r} was already used for a different request"
+        )
+    answer: dict[str, Any] = json.loads(response)
+    return answer
+
+
+def store_answer(
+    conn: Connection, principal: Principal, key: str | None, answer: dict[str, Any]
+) -> None:
+    if key is not None:
+        idempotency.store_idempotent_response(
+            conn, principal.organization_id, key, json.dumps(answer, default=str)
+        )
+
+
+def idempotent(
+    rt: Runtime,
+    principal: Principal,
+    key: str | None,
+    operation: str,
+    body_hash: str,
+    run: Callable[[], T],
+) -> T:
+    """Run ``run``; if a concurrent twin with the same key committed first, the caller's
+    retry (inside ``run``) replays its answer: here that is one more attempt."""
+    try:
+        return run()
+    except IntegrityError:
+        if key is None:
+            raise
+        with rt.db.read() as conn:
+            stored = idempotency.find_idempotency_key(conn, principal.organization_id, key)
+        if stored is None:
+            raise
+        return run()

@@ -1,0 +1,388 @@
+"""Set-based SQL for moving units: what a scan names, what a container holds, bulk updates.
+
+Everything here works on *sets* expressed as one-column SELECTs: "the units inside these
+pallets and these loose units" is one recursive query, and changing ten thousand units is
+one UPDATE whose row count the caller checks, never a loop of single-row statements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
+
+from unitrace.storage.schema import (
+    batches,
+    containers,
+    locations,
+    organizations,
+    products,
+    units,
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A unit or container found by its code, with what the rules need to know about it."""
+
+    kind: str  # "unit" or "container"
+    id: int
+    code: str
+    organization_id: int
+    custodian_organization_id: int
+    disposition: str
+    parent_container_id: int | None
+    location_id: int | None
+    shipment_id: int | None
+    gtin: str | None = None  # units
+    sscc: str | None = None  # containers
+    container_kind: str | None = None  # case or pallet
+    expires_on: dt.date | None = None  # units: their batch's expiry
+    sold_at: dt.datetime | None = None
+    previous_disposition: str | None = None
+    product_name: str | None = None
+    lot_number: str | None = None
+
+
+_UNIT_ITEM = (
+    select(
+        units.c.id,
+        units.c.code,
+        units.c.organization_id,
+        units.c.custodian_organization_id,
+        units.c.disposition,
+        units.c.parent_container_id,
+        units.c.location_id,
+        units.c.shipment_id,
+        units.c.sold_at,
+        units.c.previous_disposition,
+        products.c.gtin,
+        products.c.name.label("product_name"),
+        batches.c.lot_number,
+        batches.c.expires_on,
+    )
+    .join(products, products.c.id == units.c.product_id)
+    .join(batches, batches.c.id == units.c.batch_id)
+)
+
+
+def find_items(conn: Connection, codes: Iterable[str]) -> dict[str, Item]:
+    """Units and containers by code, whoever they belong to (callers apply visibility)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    found: dict[str, Item] = {}
+    for row in conn.execute(_UNIT_ITEM.where(units.c.code.in_(wanted))):
+        found[row.code] = Item(
+            kind="unit",
+            id=row.id,
+            code=row.code,
+            organization_id=row.organization_id,
+            custodian_organization_id=row.custodian_organization_id,
+            disposition=row.disposition,
+            parent_container_id=row.parent_container_id,
+            location_id=row.location_id,
+            shipment_id=row.shipment_id,
+            gtin=row.gtin,
+            expires_on=row.expires_on,
+            sold_at=row.sold_at,
+            previous_disposition=row.previous_disposition,
+            product_name=row.product_name,
+            lot_number=row.lot_number,
+        )
+    rest = [c for c in wanted if c not in found]
+    if rest:
+        for row in conn.execute(select(containers).where(containers.c.code.in_(rest))):
+            found[row.code] = container_item(row)
+    return found
+
+
+def container_item(row: Any) -> Item:
+    return Item(
+        kind="container",
+        id=row.id,
+        code=row.code,
+        organization_id=row.organization_id,
+        custodian_organization_id=row.custodian_organization_id,
+        disposition=row.disposition,
+        parent_container_id=row.parent_container_id,
+        location_id=row.location_id,
+        shipment_id=row.shipment_id,
+        sscc=row.sscc,
+        container_kind=row.kind,
+        previous_disposition=row.previous_disposition,
+    )
+
+
+def find_container_by_sscc(conn: Connection, sscc: str) -> Item | None:
+    row = conn.execute(select(containers).where(containers.c.sscc == sscc)).first()
+    return container_item(row) if row else None
+
+
+def get_container_row(conn: Connection, container_id: int) -> Item:
+    row = conn.execute(select(containers).where(containers.c.id == container_id)).one()
+    return container_item(row)
+
+
+# ---------------------------------------------------------------------------------------
+# Sets
+
+
+def container_tree(roots: Sequence[int], name: str = "tree") -> CTE:
+    """The containers ``roots`` and everything nested inside them, at any depth."""
+    base = select(containers.c.id.label("id")).where(containers.c.id.in_(list(roots) or [-1]))
+    tree = base.cte(name, recursive=True)
+    return tree.union_all(
+        select(containers.c.id).where(containers.c.parent_container_id == tree.c.id)
+    )
+
+
+def containers_in(roots: Sequence[int]) -> Select[Any]:
+    tree = container_tree(roots)
+    return select(tree.c.id)
+
+
+def units_in(roots: Sequence[int], loose: Sequence[int] = ()) -> Select[Any]:
+    """Units inside the containers ``roots`` (at any depth) plus the ``loose`` units."""
+    parts: list[Select[Any]] = []
+    if roots:
+        tree = container_tree(roots)
+        parts.append(
+            select(units.c.id.label("id")).where(units.c.parent_container_id.in_(select(tree.c.id)))
+        )
+    if loose:
+        parts.append(select(units.c.id.label("id")).where(units.c.id.in_(list(loose))))
+    if not parts:
+        return select(units.c.id.label("id")).where(false())
+    if len(parts) == 1:
+        return parts[0]
+    return select(union_all(*parts).subquery().c.id)
+
+
+def ancestors(conn: Connection, container_id: int) -> list[int]:
+    """The container's parents, innermost first."""
+    base = select(containers.c.parent_container_id.label("id")).where(
+        containers.c.id == container_id
+    )
+    up = base.cte("up", recursive=True)
+    up = up.union_all(
+        select(containers.c.parent_container_id).where(
+            containers.c.id == up.c.id, containers.c.parent_container_id.is_not(None)
+        )
+    )
+    return [int(i) for i in conn.execute(select(up.c.id)).scalars() if i is not None]
+
+
+def count(conn: Connection, ids: Select[Any]) -> int:
+    return int(conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one())
+
+
+def unit_offenders(
+    conn: Connection, ids: Select[Any], ok: ColumnElement[bool], limit: int = 20
+) -> list[Item]:
+    """Up to ``limit`` units of the set that do not satisfy ``ok``, by code."""
+    sub = ids.subquery()
+    rows = conn.execute(
+        _UNIT_ITEM.where(units.c.id.in_(select(sub.c[0])), ~ok).order_by(units.c.code).limit(limit)
+    )
+    return [
+        Item(
+            kind="unit",
+            id=r.id,
+            code=r.code,
+            organization_id=r.organization_id,
+            custodian_organization_id=r.custodian_organization_id,
+            disposition=r.disposition,
+            parent_container_id=r.parent_container_id,
+            location_id=r.location_id,
+            shipment_id=r.shipment_id,
+            gtin=r.gtin,
+            expires_on=r.expires_on,
+            sold_at=r.sold_at,
+            previous_disposition=r.previous_disposition,
+            product_name=r.product_name,
+            lot_number=r.lot_number,
+        )
+        for r in rows
+    ]
+
+
+def update_units(
+    conn: Connection,
+    ids: Select[Any],
+    where: Sequence[ColumnElement[bool]],
+    values: Mapping[str, Any],
+) -> int:
+    """One UPDATE of every unit in ``ids`` that still satisfies ``where``; its row count."""
+    sub = ids.subquery()
+    result = conn.execute(
+        update(units).where(units.c.id.in_(select(sub.c[0])), *where).values(**values)
+    )
+    return int(result.rowcount)
+
+
+def update_containers(
+    conn: Connection,
+    ids: Select[Any],
+    where: Sequence[ColumnElement[bool]],
+    values: Mapping[str, Any],
+) -> int:
+    sub = ids.subquery()
+    result = conn.execute(
+        update(containers).where(containers.c.id.in_(select(sub.c[0])), *where).values(**values)
+    )
+    return int(result.rowcount)
+
+
+def unit_codes(conn: Connection, ids: Select[Any], limit: int | None = None) -> list[str]:
+    sub = ids.subquery()
+    query = select(units.c.code).where(units.c.id.in_(select(sub.c[0]))).order_by(units.c.code)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(conn.execute(query).scalars())
+
+
+def expired_count(conn: Connection, ids: Select[Any], today: dt.date) -> list[str]:
+    """Codes (up to 20) of units in the set whose batch has expired."""
+    sub = ids.subquery()
+    rows = conn.execute(
+        select(units.c.code)
+        .join(batches, batches.c.id == units.c.batch_id)
+        .where(
+            units.c.id.in_(select(sub.c[0])),
+            batches.c.expires_on.is_not(None),
+            batches.c.expires_on < today,
+        )
+        .order_by(units.c.code)
+        .limit(20)
+    )
+    return list(rows.scalars())
+
+
+# ---------------------------------------------------------------------------------------
+# Containers
+
+
+def insert_containers(
+    conn: Connection,
+    codes: Sequence[str],
+    *,
+    organization_id: int,
+    kind: str,
+    location_id: int | None,
+    sscc: str | None,
+    at: dt.datetime,
+) -> list[int]:
+    rows = [
+        {
+            "code": code,
+            "organization_id": organization_id,
+            "kind": kind,
+            "sscc": sscc,
+            "disposition": "active",
+            "custodian_organization_id": organization_id,
+            "location_id": location_id,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for code in codes
+    ]
+    conn.execute(insert(containers), rows)
+    return [
+        int(i)
+        for i in conn.execute(
+            select(containers.c.id)
+            .where(containers.c.code.in_(list(codes)))
+            .order_by(containers.c.id)
+        ).scalars()
+    ]
+
+
+def container_summary(conn: Connection, container_id: int) -> dict[str, Any]:
+    """Direct children and total units (at any depth) of one container."""
+    children = [
+        container_item(r)
+        for r in conn.execute(
+            select(containers)
+            .where(containers.c.parent_container_id == container_id)
+            .order_by(containers.c.code)
+        )
+    ]
+    direct_units = list(
+        conn.execute(
+            select(units.c.code)
+            .where(units.c.parent_container_id == container_id)
+            .order_by(units.c.code)
+            .limit(500)
+        ).scalars()
+    )
+    total = count(conn, units_in([container_id]))
+    return {"children": children, "direct_units": direct_units, "total_units": total}
+
+
+def list_containers(
+    conn: Connection,
+    organization_id: int,
+    *,
+    limit: int,
+    offset: int,
+    kind: str | None = None,
+    top_level_only: bool = False,
+) -> tuple[list[Item], int]:
+    where: list[ColumnElement[bool]] = [
+        (containers.c.organization_id == organization_id)
+        | (containers.c.custodian_organization_id == organization_id)
+    ]
+    if kind:
+        where.append(containers.c.kind == kind)
+    if top_level_only:
+        where.append(containers.c.parent_container_id.is_(None))
+    total = conn.execute(select(func.count()).select_from(containers).where(and_(*where))).scalar()
+    rows = conn.execute(
+        select(containers)
+        .where(and_(*where))
+        .order_by(containers.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [container_item(r) for r in rows], int(total or 0)
+
+
+# ---------------------------------------------------------------------------------------
+# Names for events and views
+
+
+def location_gln(conn: Connection, location_id: int | None) -> str | None:
+    if location_id is None:
+        return None
+    return conn.execute(select(locations.c.gln).where(locations.c.id == location_id)).scalar()
+
+
+def location_row(conn: Connection, location_id: int) -> Any:
+    return conn.execute(select(locations).where(locations.c.id == location_id)).first()
+
+
+def organization_kind(conn: Connection, organization_id: int) -> str | None:
+    return conn.execute(
+        select(organizations.c.kind).where(organizations.c.id == organization_id)
+    ).scalar()
+
+
+def literal_id(value: int) -> Any:
+    return literal(value)
