@@ -54,6 +54,24 @@ def make_org(
     return access.principal_for_user(user)
 
 
+def make_location(
+    rt: Runtime, principal: Principal, kind: LocationKind = LocationKind.STORE, **extra: Any
+) -> int:
+    """Another location of the principal's organization (a store by default); its id."""
+    n = next(_seq)
+    location = organizations.create_location(
+        rt,
+        principal,
+        organizations.LocationDraft(f"{kind.value.title()} {n}", kind, city="Sacramento", **extra),
+    )
+    return location.id
+
+
+def first_location(rt: Runtime, principal: Principal) -> int:
+    """The location every factory-made organization starts with."""
+    return organizations.list_locations(rt, principal)[0].id
+
+
 def as_role(principal: Principal, role: Role) -> Principal:
     return Principal(principal.organization_id, role, principal.user_id, None, principal.display)
 

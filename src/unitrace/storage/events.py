@@ -20,6 +20,7 @@ from unitrace.storage.schema import (
     products,
     units,
 )
+from unitrace.storage.supply import execute_counted
 
 
 def insert_event(
@@ -85,24 +86,24 @@ def advance_chain(conn: Connection, organization_id: int, seq: int, head_hash: s
 def add_unit_members(conn: Connection, event_row_id: int, unit_ids: Select[Any]) -> int:
     """Record that the event touched every unit ``unit_ids`` (a one-column SELECT) yields."""
     sub = unit_ids.subquery()
-    result = conn.execute(
+    return execute_counted(
+        conn,
         insert(event_units).from_select(
             ["unit_id", "event_row_id"],
             select(sub.c[0], literal(event_row_id)),
-        )
+        ),
     )
-    return int(result.rowcount)
 
 
 def add_container_members(conn: Connection, event_row_id: int, container_ids: Select[Any]) -> int:
     sub = container_ids.subquery()
-    result = conn.execute(
+    return execute_counted(
+        conn,
         insert(event_containers).from_select(
             ["container_id", "event_row_id"],
             select(sub.c[0], literal(event_row_id)),
-        )
+        ),
     )
-    return int(result.rowcount)
 
 
 def chain_rows(conn: Connection, organization_id: int) -> Iterator[dict[str, Any]]:

@@ -23,7 +23,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    union_all,
+    union,
     update,
 )
 
@@ -148,9 +148,8 @@ def container_tree(roots: Sequence[int], name: str = "tree") -> CTE:
     """The containers ``roots`` and everything nested inside them, at any depth."""
     base = select(containers.c.id.label("id")).where(containers.c.id.in_(list(roots) or [-1]))
     tree = base.cte(name, recursive=True)
-    return tree.union_all(
-        select(containers.c.id).where(containers.c.parent_container_id == tree.c.id)
-    )
+    # UNION, not UNION ALL: a container reached twice is listed once (and a cycle ends).
+    return tree.union(select(containers.c.id).where(containers.c.parent_container_id == tree.c.id))
 
 
 def containers_in(roots: Sequence[int]) -> Select[Any]:
@@ -172,7 +171,7 @@ def units_in(roots: Sequence[int], loose: Sequence[int] = ()) -> Select[Any]:
         return select(units.c.id.label("id")).where(false())
     if len(parts) == 1:
         return parts[0]
-    return select(union_all(*parts).subquery().c.id)
+    return select(union(*parts).subquery().c.id)
 
 
 def ancestors(conn: Connection, container_id: int) -> list[int]:
@@ -223,6 +222,20 @@ def unit_offenders(
     ]
 
 
+def execute_counted(conn: Connection, statement: Any) -> int:
+    """Run a DML statement and return how many rows it changed.
+
+    Python's sqlite3 reports ``rowcount`` -1 for statements that start with ``WITH`` (the
+    recursive container queries), so on SQLite the count comes from ``total_changes``.
+    """
+    if conn.dialect.name != "sqlite":
+        return int(conn.execute(statement).rowcount)
+    raw = conn.connection.driver_connection
+    before = raw.total_changes  # type: ignore[union-attr]
+    conn.execute(statement)
+    return int(raw.total_changes - before)  # type: ignore[union-attr]
+
+
 def update_units(
     conn: Connection,
     ids: Select[Any],
@@ -231,10 +244,9 @@ def update_units(
 ) -> int:
     """One UPDATE of every unit in ``ids`` that still satisfies ``where``; its row count."""
     sub = ids.subquery()
-    result = conn.execute(
-        update(units).where(units.c.id.in_(select(sub.c[0])), *where).values(**values)
+    return execute_counted(
+        conn, update(units).where(units.c.id.in_(select(sub.c[0])), *where).values(**values)
     )
-    return int(result.rowcount)
 
 
 def update_containers(
@@ -244,10 +256,10 @@ def update_containers(
     values: Mapping[str, Any],
 ) -> int:
     sub = ids.subquery()
-    result = conn.execute(
-        update(containers).where(containers.c.id.in_(select(sub.c[0])), *where).values(**values)
+    return execute_counted(
+        conn,
+        update(containers).where(containers.c.id.in_(select(sub.c[0])), *where).values(**values),
     )
-    return int(result.rowcount)
 
 
 def unit_codes(conn: Connection, ids: Select[Any], limit: int | None = None) -> list[str]:

@@ -1,0 +1,257 @@
+"""Containers, shipments and scan-and-receive through the services, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from tests.factories import first_location, make_batch, make_location, make_org, make_product
+from unitrace.domain.model import Disposition, OrganizationKind, Principal
+from unitrace.errors import ConflictError, NotFoundError, OperationRefusedError, ValidationError
+from unitrace.services import containers, serialization, shipments
+from unitrace.services.runtime import Runtime
+from unitrace.storage.schema import events, shipment_units, units
+
+
+def commission(rt: Runtime, brand: Principal, quantity: int, gtin: str | None = None) -> list[str]:
+    product = make_product(rt, brand, gtin=gtin) if gtin else make_product(rt, brand)
+    batch = make_batch(rt, brand, product)
+    result = serialization.commission_units(rt, brand, batch_id=batch.id, quantity=quantity)
+    return sorted(serialization.iter_commissioned_codes(rt, brand, event_id=result.event_id))
+
+
+def state(rt: Runtime, codes: list[str]) -> dict[str, tuple[str, int, int | None]]:
+    with rt.db.read() as conn:
+        rows = conn.execute(
+            select(
+                units.c.code,
+                units.c.disposition,
+                units.c.custodian_organization_id,
+                units.c.location_id,
+            ).where(units.c.code.in_(codes))
+        ).all()
+    return {r.code: (r.disposition, r.custodian_organization_id, r.location_id) for r in rows}
+
+
+def pallet_of_cases(
+    rt: Runtime, brand: Principal, codes: list[str], per_case: int
+) -> tuple[str, list[str]]:
+    cases = [
+        containers.create_containers(rt, brand, kind="case")[0].code
+        for _ in range(len(codes) // per_case)
+    ]
+    for i, case in enumerate(cases):
+        containers.pack(rt, brand, container=case, items=codes[i * per_case : (i + 1) * per_case])
+    pallet = containers.create_containers(rt, brand, kind="pallet")[0].code
+    containers.pack(rt, brand, container=pallet, items=cases)
+    return pallet, cases
+
+
+@pytest.fixture
+def parties(rt: Runtime) -> tuple[Principal, Principal, int]:
+    brand = make_org(rt)
+    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
+    store = make_location(rt, retailer)
+    return brand, retailer, store
+
+
+def test_a_pallet_ships_and_is_received_with_one_scan_each(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, retailer, store = parties
+    codes = commission(rt, brand, 24)
+    pallet, cases = pallet_of_cases(rt, brand, codes, 6)
+    assert containers.get_container(rt, brand, pallet).total_units == 24
+
+    draft = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=[f"https://id.example.test/{pallet.lower()}\r\n"],
+    )
+    assert draft.status == "draft" and draft.items == (pallet,)
+    shipped = shipments.ship(rt, brand, draft.id)
+    assert shipped.status == "shipped" and shipped.unit_count == 24
+    assert {s[0] for s in state(rt, codes).values()} == {"in_transit"}
+    assert {s[1] for s in state(rt, codes).values()} == {brand.organization_id}
+
+    outcome = shipments.scan(rt, retailer, pallet)  # finds the shipment by itself
+    assert (outcome.result, outcome.units, outcome.shipment_id) == ("expected", 24, draft.id)
+    again = shipments.scan(rt, retailer, cases[0], shipment_id=draft.id)
+    assert again.result == "duplicate"
+
+    report = shipments.complete_receipt(rt, retailer, draft.id)
+    assert (report.status, report.received, report.missing) == ("received", 24, 0)
+    assert set(state(rt, codes).values()) == {
+        ("sellable_accessible", retailer.organization_id, store)
+    }
+    # the pallet and its cases changed hands too, still nested
+    view = containers.get_container(rt, retailer, pallet)
+    assert view.custodian_organization_id == retailer.organization_id
+    assert set(view.children) == set(cases) and view.total_units == 24
+
+
+def test_missing_unexpected_and_rejected_items_are_reported_never_silently_received(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, retailer, store = parties
+    codes = commission(rt, brand, 12)
+    case_a = containers.create_containers(rt, brand, kind="case")[0].code
+    case_b = containers.create_containers(rt, brand, kind="case")[0].code
+    containers.pack(rt, brand, container=case_a, items=codes[:4])
+    containers.pack(rt, brand, container=case_b, items=codes[4:8])
+    first = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=[case_a, case_b, codes[8], codes[9]],
+    )
+    shipments.ship(rt, brand, first.id)
+    other = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=[codes[10]],
+    )
+    shipments.ship(rt, brand, other.id)
+
+    report = shipments.receive(
+        rt,
+        retailer,
+        first.id,
+        scans=[case_a, codes[8].lower(), codes[10], "garbage!!", codes[11]],
+        reject=[codes[8]],
+    )
+    assert report.status == "received_with_discrepancies"
+    assert report.received == 4  # case A only
+    assert report.rejected == 1 and report.rejected_codes == (codes[8],)
+    assert report.missing == 5  # case B (4) and the loose codes[9]
+    assert set(report.missing_codes) == {*codes[4:8], codes[9]}
+    assert report.unexpected == (codes[10],)  # on the other shipment
+    # garbage and a unit never shipped to the retailer are unknown, indistinguishably
+    assert len(report.unknown) == 2
+    after = state(rt, codes)
+    assert all(after[c][0] == "sellable_accessible" for c in codes[:4])
+    assert all(after[c] == ("in_transit", brand.organization_id, None) for c in codes[4:11])
+    assert after[codes[11]][0] == "active"
+
+    # the shipper calls the rest back: missing and rejected units return to stock
+    voided = shipments.void_shipment(rt, brand, first.id, reason="lost case")
+    assert voided.manifest == {"received": 4, "voided": 6}
+    after = state(rt, codes)
+    assert all(after[c][0] == "active" and after[c][1] == brand.organization_id for c in codes[4:10])
+    assert after[codes[10]][0] == "in_transit"
+
+
+def test_a_shipment_can_be_voided_before_receipt_and_units_return_as_they_were(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, retailer, store = parties
+    codes = commission(rt, brand, 3)
+    draft = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=codes,
+    )
+    shipments.ship(rt, brand, draft.id)
+    voided = shipments.void_shipment(rt, brand, draft.id)
+    assert voided.status == "voided"
+    assert {s[0] for s in state(rt, codes).values()} == {"active"}
+    with pytest.raises(ConflictError):
+        shipments.receive(rt, retailer, draft.id, scans=codes)
+    with rt.db.read() as conn:
+        steps = conn.execute(
+            select(events.c.biz_step).where(events.c.shipment_id == draft.id).order_by(events.c.id)
+        ).scalars()
+        assert list(steps) == ["shipping", "void_shipping"]
+
+
+def test_rules_refuse_specific_items_and_change_nothing(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, retailer, store = parties
+    codes = commission(rt, brand, 4)
+    case = containers.create_containers(rt, brand, kind="case")[0].code
+    containers.pack(rt, brand, container=case, items=codes[:2])
+    with pytest.raises(OperationRefusedError) as refused:
+        shipments.create_shipment(
+            rt,
+            brand,
+            destination_organization_id=retailer.organization_id,
+            destination_location_id=store,
+            items=[codes[0]],
+        )
+    assert refused.value.details[0]["reason"] == "packed"
+    # a retailer cannot ship; another organization's code is a plain 404
+    with pytest.raises(OperationRefusedError):
+        shipments.create_shipment(
+            rt,
+            retailer,
+            destination_organization_id=brand.organization_id,
+            destination_location_id=first_location(rt, brand),
+        )
+    with pytest.raises(NotFoundError):
+        containers.pack(rt, retailer, container=case, items=[codes[3]])
+    # a container never ends up inside itself
+    pallet = containers.create_containers(rt, brand, kind="pallet")[0].code
+    containers.pack(rt, brand, container=pallet, items=[case])
+    with pytest.raises(OperationRefusedError) as cycle:
+        containers.pack(rt, brand, container=case, items=[pallet])
+    assert cycle.value.details[0]["reason"] == "cycle"
+    with pytest.raises(ValidationError):
+        containers.pack(rt, brand, container=case, items=["not a code at all"])
+
+
+def test_repacking_keeps_lineage_on_the_unit_timeline(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, _retailer, _store = parties
+    codes = commission(rt, brand, 2)
+    first = containers.create_containers(rt, brand, kind="case")[0].code
+    second = containers.create_containers(rt, brand, kind="case")[0].code
+    containers.pack(rt, brand, container=first, items=codes)
+    moved = containers.pack(rt, brand, container=second, items=[codes[0]])
+    assert moved.repacked_from == (first,)
+    assert containers.get_container(rt, brand, first).units == (codes[1],)
+    assert containers.get_container(rt, brand, second).units == (codes[0],)
+    with rt.db.read() as conn:
+        unit_id = conn.execute(select(units.c.id).where(units.c.code == codes[0])).scalar_one()
+        steps = conn.execute(
+            text(
+                "SELECT e.biz_step, e.document FROM events e JOIN event_units m "
+                "ON m.event_row_id = e.id WHERE m.unit_id = :u ORDER BY e.id"
+            ),
+            {"u": unit_id},
+        ).all()
+    assert [s.biz_step for s in steps] == ["packing", "unpacking", "packing"]
+    assert first.lower() not in steps[2].document.lower()
+    assert second in steps[2].document
+
+
+def test_the_manifest_is_the_flattened_contents_at_ship_time(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, retailer, store = parties
+    codes = commission(rt, brand, 8)
+    pallet, _cases = pallet_of_cases(rt, brand, codes, 4)
+    draft = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=[pallet],
+    )
+    shipments.ship(rt, brand, draft.id)
+    with rt.db.read() as conn:
+        manifest = conn.execute(
+            select(units.c.code)
+            .join(shipment_units, shipment_units.c.unit_id == units.c.id)
+            .where(shipment_units.c.shipment_id == draft.id)
+        ).scalars()
+        assert sorted(manifest) == codes
+    assert Disposition.IN_TRANSIT.value in {s[0] for s in state(rt, codes).values()}
