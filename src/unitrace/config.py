@@ -54,6 +54,22 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest accepted upload (for example a COA PDF), in bytes.",
     )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="How long one webhook POST may take before it counts as failed, in seconds.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Attempts at one webhook delivery (retried with backoff) before it fails.",
+    )
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Accept plain http:// webhook URLs (local testing only); https otherwise.",
+    )
 
     @field_validator("resolver_base_url")
     @classmethod

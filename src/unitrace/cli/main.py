@@ -21,6 +21,7 @@ from unitrace.cli import (
     serve,
     units,
     users,
+    webhooks,
 )
 from unitrace.cli.context import CliState
 from unitrace.cli.output import fail, report_error
@@ -64,6 +65,7 @@ app.add_typer(products.app, name="products")
 app.add_typer(batches.app, name="batches")
 app.add_typer(units.app, name="units")
 app.add_typer(labels.app, name="labels")
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def _print_version(value: bool) -> None:

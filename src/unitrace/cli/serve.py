@@ -16,7 +16,8 @@ from unitrace.cli.demo import print_logins
 from unitrace.cli.output import say
 from unitrace.services.demo import DEMO_LOGINS, DEMO_PASSWORD
 from unitrace.services.organizations import list_organizations
-from unitrace.services.runtime import Runtime
+from unitrace.services.runtime import Runtime, build_runtime
+from unitrace.services.webhooks import start_delivery_loop
 
 
 def _browser_host(host: str) -> str:
@@ -60,6 +61,7 @@ def serve(
     host, port = host or settings.host, port or settings.port
     _banner(runtime(ctx), host, port)
     state(ctx).close()  # the server builds its own runtime
+    start_delivery_loop(build_runtime(settings))  # a daemon thread: ends with the server
     if reload:
         # The reloader imports the app in a child process, which reads settings from the env.
         os.environ["UNITRACE_DATABASE_URL"] = settings.database_url

@@ -411,8 +411,10 @@ def _ship(
         raise ValidationError(f"shipment {row['number']} is empty")
     items = list(supply.find_items(conn, store.item_codes(conn, shipment_id)).values())
     _check_items(conn, principal, shipment_id, items)
-    unit_set = supply.units_in(boxes, loose)
-    expected = supply.count(conn, unit_set)
+    # The recursive container query runs once: it fills the manifest, and from then on the
+    # manifest rows (an index range) are the set every later statement works on.
+    expected = store.insert_manifest(conn, shipment_id, supply.units_in(boxes, loose))
+    unit_set = store.manifest_units(conn, shipment_id, "in_transit")
     org = principal.organization_id
     ok = (
         (units.c.custodian_organization_id == org)
@@ -449,7 +451,6 @@ def _ship(
             "updated_at": now,
         },
     )
-    store.insert_manifest(conn, shipment_id, unit_set)
     sources, destinations = _parties(row, conn)
     place = _place(conn, row["source_location_id"])
     draft = EventDraft(
@@ -639,7 +640,7 @@ def _classify(
     on_manifest = store.manifest_ids(conn, shipment_id, unit_ids)
     rows: list[dict[str, Any]] = []
     org = principal.organization_id
-    for raw, key, error in parsed:
+    for index, (raw, key, error) in enumerate(parsed):
         item = found.get(key) if key else None
         base: dict[str, Any] = {
             "shipment_id": shipment_id,
@@ -670,11 +671,11 @@ def _classify(
             )
             n = supply.count(conn, inside.where(units.c.shipment_id == shipment_id))
             base.update(result="expected", units=n, message=f"on this shipment: {n} unit(s)")
-            if item.kind == "container":
+            if item.kind == "unit":
+                covered_units.add(item.id)
+            elif index < len(parsed) - 1:  # later scans in this batch may repeat its contents
                 covered_boxes |= set(conn.execute(supply.containers_in([item.id])).scalars())
                 covered_units |= set(conn.execute(supply.units_in([item.id])).scalars())
-            else:
-                covered_units.add(item.id)
         elif item.kind == "unit" and on_manifest.get(item.id) == "received":
             base.update(result="already_received", message="already received on this shipment")
         elif item.shipment_id is not None:
@@ -869,8 +870,10 @@ def _receive(
         units.c.shipment_id == shipment_id,
         units.c.disposition == Disposition.IN_TRANSIT.value,
     )
-    accepted_ids = list(conn.execute(accepted).scalars())
-    accepted_set = select(units.c.id).where(units.c.id.in_(accepted_ids))
+    # Set-based throughout: the manifest rows flip to "received" first, and from then on
+    # they *are* the set of units this receipt takes in (a shipment is received only once).
+    received = store.set_manifest_status(conn, shipment_id, accepted, "in_transit", "received")
+    accepted_set = store.manifest_units(conn, shipment_id, "received")
     destination = row["destination_location_id"]
     changed = supply.update_units(
         conn,
@@ -885,7 +888,7 @@ def _receive(
             "updated_at": now,
         },
     )
-    if changed != len(accepted_ids):
+    if changed != received:
         raise ConflictError("some units changed while receiving; nothing was received, try again")
     box_tree = list(conn.execute(supply.containers_in(boxes)).scalars())
     rejected_tree = set(conn.execute(supply.containers_in(rejected_boxes)).scalars())
@@ -926,7 +929,6 @@ def _receive(
         ],
         {"parent_container_id": None},
     )
-    store.set_manifest_status(conn, shipment_id, accepted_set, "in_transit", "received")
     store.set_manifest_status(conn, shipment_id, rejected_set, "in_transit", "rejected")
     store.set_manifest_status(conn, shipment_id, None, "in_transit", "missing")
     counts = store.manifest_counts(conn, shipment_id)
@@ -935,7 +937,7 @@ def _receive(
     status = "received" if clean else "received_with_discrepancies"
     store.update_shipment(conn, shipment_id, status=status, received_at=now)
     event_id: str | None = None
-    if accepted_ids:
+    if received:
         accepted_scans = [s for s in all_scans if s["result"] == "expected" and not s["rejected"]]
         epcs = sorted(_scan_epcs(conn, accepted_scans))
         sources, destinations = _parties(row, conn)
@@ -962,11 +964,11 @@ def _receive(
             container_ids=select(containers.c.id).where(containers.c.id.in_(received_boxes)),
             read_point_id=destination,
             biz_location_id=destination,
-            quantity=len(accepted_ids),
+            quantity=received,
             shipment_id=shipment_id,
         ).event_id
-    _notify(conn, row, "shipment.received", now, {"status": status, "received": len(accepted_ids)})
-    return _report(conn, row, status, len(accepted_ids), all_scans, event_id)
+    _notify(conn, row, "shipment.received", now, {"status": status, "received": received})
+    return _report(conn, row, status, received, all_scans, event_id)
 
 
 def _scan_epcs(conn: Connection, scan_rows: Sequence[dict[str, Any]]) -> set[str]:

@@ -470,3 +470,43 @@ print_job_units = Table(
     Column("unit_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
     Index("ix_print_job_units_unit_id", "unit_id"),
 )
+
+# --- webhooks -----------------------------------------------------------------------------
+
+WEBHOOK_DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+# An organization's HTTPS endpoints. ``secret`` is kept (not hashed): every delivery is
+# signed with it. ``topics`` is a JSON array of topic names, or ["*"].
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("topics", Text, nullable=False, server_default="[]"),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The outbox: one row per notification per endpoint, written in the transaction of the change
+# it reports, then POSTed (and retried) by the delivery loop.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("webhook_id", ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("topic", String(50), nullable=False),
+    Column("payload", Text, nullable=False, server_default="{}"),
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime()),
+    CheckConstraint(f"status IN ({_values(WEBHOOK_DELIVERY_STATUSES)})", name="status"),
+    Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+)
