@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from unitrace import __version__
 from unitrace.cli import (
     apikeys,
+    audit,
     batches,
     db,
     demo,
@@ -65,6 +66,7 @@ app.add_typer(products.app, name="products")
 app.add_typer(batches.app, name="batches")
 app.add_typer(units.app, name="units")
 app.add_typer(labels.app, name="labels")
+app.add_typer(audit.app, name="audit")
 app.add_typer(webhooks.app, name="webhooks")
 
 

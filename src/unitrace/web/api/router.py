@@ -9,6 +9,7 @@ from unitrace.web.api import (
     api_keys,
     batches,
     health,
+    history,
     labels,
     locations,
     organizations,
@@ -34,5 +35,6 @@ _authenticated = APIRouter(
 )
 for module in (organizations, locations, users, api_keys, products, batches, units, labels):
     _authenticated.include_router(module.router)
+_authenticated.include_router(history.router)
 _authenticated.include_router(webhooks.router)
 router.include_router(_authenticated)
