@@ -71,6 +71,23 @@ class Settings(BaseSettings):
         description="Accept plain http:// webhook URLs (local testing only); https otherwise.",
     )
 
+    return_window_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days after a sale within which a store accepts the unit back as a return.",
+    )
+    returns_across_stores: bool = Field(
+        default=True,
+        description="Accept a return at any store of the retailer that sold the unit, "
+        "not only the store where it was sold.",
+    )
+    undo_window_minutes: int = Field(
+        default=1440,
+        ge=0,
+        description="Minutes after a sale within which the store may undo it (a sale made by "
+        "mistake).",
+    )
+
     @field_validator("resolver_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

@@ -1,0 +1,256 @@
+"""SQL for the store counter: the selling location, the sale itself, the events a unit's sale
+left behind, and the custody conditions the disposition changes check set-based."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, select, update
+
+from unitrace.storage.schema import (
+    batches,
+    event_units,
+    events,
+    locations,
+    organizations,
+    products,
+    shipments,
+    units,
+)
+from unitrace.storage.supply import Item
+
+
+@dataclass(frozen=True)
+class Place:
+    """One of an organization's locations, with the kind of organization that owns it."""
+
+    id: int
+    kind: str
+    name: str
+    gln: str | None
+    organization_kind: str
+
+
+# The sale path runs these for every sale: built once, so each execution skips building
+# the statement and its cache key (most of the cost of a one-row statement).
+_PLACE = (
+    select(
+        locations.c.id,
+        locations.c.kind,
+        locations.c.name,
+        locations.c.gln,
+        organizations.c.kind.label("organization_kind"),
+    )
+    .join(organizations, organizations.c.id == locations.c.organization_id)
+    .where(
+        locations.c.id == bindparam("location_id"),
+        locations.c.organization_id == bindparam("organization_id"),
+    )
+)
+
+
+def find_place(conn: Connection, organization_id: int, location_id: int) -> Place | None:
+    """The organization's location ``location_id`` (None for anyone else's), in one query."""
+    row = conn.execute(
+        _PLACE, {"location_id": location_id, "organization_id": organization_id}
+    ).first()
+    if row is None:
+        return None
+    return Place(row.id, row.kind, row.name, row.gln, row.organization_kind)
+
+
+def location_kinds(conn: Connection, location_ids: Sequence[int]) -> dict[int, str]:
+    rows = conn.execute(
+        select(locations.c.id, locations.c.kind).where(locations.c.id.in_(list(location_ids)))
+    )
+    return {int(r.id): str(r.kind) for r in rows}
+
+
+def store_ids(organization_id: int) -> Select[Any]:
+    """The organization's store locations, as a one-column SELECT."""
+    return select(locations.c.id).where(
+        locations.c.organization_id == organization_id, locations.c.kind == "store"
+    )
+
+
+def shipment_destinations(conn: Connection, shipment_ids: Sequence[int]) -> dict[int, int]:
+    """``shipment id -> destination organization`` for the given shipments."""
+    if not shipment_ids:
+        return {}
+    rows = conn.execute(
+        select(shipments.c.id, shipments.c.destination_organization_id).where(
+            shipments.c.id.in_(list(shipment_ids))
+        )
+    )
+    return {int(r.id): int(r.destination_organization_id) for r in rows}
+
+
+def mark_sold(
+    conn: Connection,
+    unit_ids: Sequence[int],
+    *,
+    organization_id: int,
+    location_id: int,
+    at: dt.datetime,
+) -> set[int]:
+    """Sell the units that are still on sale in this store: one conditional UPDATE; the ids
+    of the units it sold.
+
+    A unit sold a moment ago by another terminal no longer matches ``disposition =
+    'sellable_accessible'`` (on PostgreSQL the second UPDATE waits for the first to commit,
+    then re-checks the condition), so it is not among the ids returned.
+    """
+    result = conn.execute(
+        _MARK_SOLD,
+        {"ids": list(unit_ids), "org": organization_id, "store": location_id, "at": at},
+    )
+    return {int(i) for i in result.scalars()}
+
+
+_MARK_SOLD = (
+    update(units)
+    .where(
+        units.c.id.in_(bindparam("ids", expanding=True)),
+        units.c.disposition == "sellable_accessible",
+        units.c.custodian_organization_id == bindparam("org"),
+        units.c.location_id == bindparam("store"),
+    )
+    .values(
+        disposition="retail_sold",
+        previous_disposition="sellable_accessible",
+        sold_at=bindparam("at", type_=units.c.sold_at.type),
+        parent_container_id=None,
+        updated_at=bindparam("at", type_=units.c.updated_at.type),
+    )
+    .returning(units.c.id)
+)
+
+
+def update_sold_unit(
+    conn: Connection,
+    unit_id: int,
+    *,
+    organization_id: int,
+    where: Sequence[ColumnElement[bool]] = (),
+    values: dict[str, Any],
+) -> int:
+    """Change one sold unit held by the organization, if it is still sold; the row count."""
+    result = conn.execute(
+        update(units)
+        .where(
+            units.c.id == unit_id,
+            units.c.disposition == "retail_sold",
+            units.c.custodian_organization_id == organization_id,
+            *where,
+        )
+        .values(**values)
+    )
+    return int(result.rowcount)
+
+
+def unit_step_events(
+    conn: Connection, organization_id: int, unit_id: int, biz_step: str
+) -> list[dict[str, Any]]:
+    """The organization's events at ``biz_step`` that touched the unit, oldest first
+    (error declarations included: they share the membership of the event they declare)."""
+    rows = conn.execute(
+        select(events)
+        .join(event_units, event_units.c.event_row_id == events.c.id)
+        .where(
+            event_units.c.unit_id == unit_id,
+            events.c.organization_id == organization_id,
+            events.c.biz_step == biz_step,
+        )
+        .order_by(events.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+def event_unit_ids(event_row_id: int, *, except_unit_id: int | None = None) -> Select[Any]:
+    """The units an event touched (but ``except_unit_id``), as a one-column SELECT."""
+    query = select(event_units.c.unit_id.label("id")).where(
+        event_units.c.event_row_id == event_row_id
+    )
+    if except_unit_id is not None:
+        query = query.where(event_units.c.unit_id != except_unit_id)
+    return query
+
+
+def unit_epc_parts(conn: Connection, ids: Select[Any]) -> list[tuple[str, str | None]]:
+    """``(code, gtin)`` of every unit in the set, by code."""
+    sub = ids.subquery()
+    rows = conn.execute(
+        select(units.c.code, products.c.gtin)
+        .join(products, products.c.id == units.c.product_id)
+        .where(units.c.id.in_(select(sub.c[0])))
+        .order_by(units.c.code)
+    )
+    return [(r.code, r.gtin) for r in rows]
+
+
+def unit_guard(
+    sources: Sequence[str],
+    *,
+    custodian_organization_id: int | None,
+    at_stores_of: int | None = None,
+) -> list[ColumnElement[bool]]:
+    """Conditions a unit must still meet for a disposition change: one of ``sources``, held
+    by ``custodian_organization_id`` (None: anyone, for a regulator), and when
+    ``at_stores_of`` is given, at one of that organization's stores."""
+    where: list[ColumnElement[bool]] = [units.c.disposition.in_(list(sources))]
+    if custodian_organization_id is not None:
+        where.append(units.c.custodian_organization_id == custodian_organization_id)
+    if at_stores_of is not None:
+        where.append(units.c.location_id.in_(store_ids(at_stores_of)))
+    return where
+
+
+def previous_disposition_now() -> Any:
+    """The value that keeps a unit's current disposition as its previous one, in an UPDATE."""
+    return units.c.disposition
+
+
+_UNITS_BY_CODE = (
+    select(
+        units.c.id,
+        units.c.code,
+        units.c.organization_id,
+        units.c.custodian_organization_id,
+        units.c.disposition,
+        units.c.parent_container_id,
+        units.c.location_id,
+        units.c.shipment_id,
+        units.c.sold_at,
+        units.c.previous_disposition,
+        products.c.gtin,
+        batches.c.expires_on,
+    )
+    .join(products, products.c.id == units.c.product_id)
+    .join(batches, batches.c.id == units.c.batch_id)
+    .where(units.c.code.in_(bindparam("codes", expanding=True)))
+)
+
+
+def find_units(conn: Connection, codes: Sequence[str]) -> dict[str, Item]:
+    """Units by code, whoever holds them, in one prepared query (the till's lookup)."""
+    return {
+        row.code: Item(
+            kind="unit",
+            id=row.id,
+            code=row.code,
+            organization_id=row.organization_id,
+            custodian_organization_id=row.custodian_organization_id,
+            disposition=row.disposition,
+            parent_container_id=row.parent_container_id,
+            location_id=row.location_id,
+            shipment_id=row.shipment_id,
+            gtin=row.gtin,
+            expires_on=row.expires_on,
+            sold_at=row.sold_at,
+            previous_disposition=row.previous_disposition,
+        )
+        for row in conn.execute(_UNITS_BY_CODE, {"codes": list(codes)})
+    }
