@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from unitrace.web.pages import api_keys, auth, batches, dashboard, labels, products, units
+from unitrace.web.pages import (
+    api_keys,
+    auth,
+    batches,
+    containers,
+    dashboard,
+    labels,
+    pos,
+    products,
+    receiving,
+    shipments,
+    units,
+)
 
 router = APIRouter(include_in_schema=False)
 for module in (auth, dashboard, products, batches, units, labels, api_keys):
+    router.include_router(module.router)
+for module in (containers, shipments, receiving, pos):  # the supply chain
     router.include_router(module.router)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from unitrace.domain.model import Disposition
-from unitrace.services import catalog, units
+from unitrace.services import catalog, history, units
 from unitrace.web.deps import RuntimeDep
 from unitrace.web.pages.common import (
     PAGE_SIZE,
@@ -63,4 +63,9 @@ def list_units(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> HTMLRespo
 @router.get("/units/{code}")
 def unit_details(request: Request, rt: RuntimeDep, viewer: ViewerDep, code: str) -> HTMLResponse:
     view = units.get_unit(rt, viewer.principal, code)
-    return render(request, "unit.html", viewer, view=view)
+    oldest_first = request.query_params.get("order") == "oldest"
+    timeline = history.timeline(rt, viewer.principal, view.unit.code)
+    events = timeline if oldest_first else list(reversed(timeline))
+    return render(
+        request, "unit.html", viewer, view=view, timeline=events, oldest_first=oldest_first
+    )
