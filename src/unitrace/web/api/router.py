@@ -8,12 +8,15 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from unitrace.web.api import (
     api_keys,
     batches,
+    containers,
     health,
     history,
     labels,
     locations,
     organizations,
     products,
+    retail,
+    shipments,
     units,
     users,
     webhooks,
@@ -37,4 +40,6 @@ for module in (organizations, locations, users, api_keys, products, batches, uni
     _authenticated.include_router(module.router)
 _authenticated.include_router(history.router)
 _authenticated.include_router(webhooks.router)
+for module in (containers, shipments, retail):
+    _authenticated.include_router(module.router)
 router.include_router(_authenticated)
