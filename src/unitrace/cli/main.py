@@ -13,13 +13,17 @@ from unitrace.cli import (
     apikeys,
     audit,
     batches,
+    containers,
     db,
     demo,
+    dispose,
     labels,
     locations,
     orgs,
+    pos,
     products,
     serve,
+    shipments,
     units,
     users,
     webhooks,
@@ -66,6 +70,10 @@ app.add_typer(products.app, name="products")
 app.add_typer(batches.app, name="batches")
 app.add_typer(units.app, name="units")
 app.add_typer(labels.app, name="labels")
+app.add_typer(containers.app, name="containers")
+app.add_typer(shipments.app, name="shipments")
+app.add_typer(pos.app, name="pos")
+app.add_typer(dispose.app, name="dispositions")
 app.add_typer(audit.app, name="audit")
 app.add_typer(webhooks.app, name="webhooks")
 
