@@ -142,7 +142,9 @@ def test_missing_unexpected_and_rejected_items_are_reported_never_silently_recei
     voided = shipments.void_shipment(rt, brand, first.id, reason="lost case")
     assert voided.manifest == {"received": 4, "voided": 6}
     after = state(rt, codes)
-    assert all(after[c][0] == "active" and after[c][1] == brand.organization_id for c in codes[4:10])
+    assert all(
+        after[c][0] == "active" and after[c][1] == brand.organization_id for c in codes[4:10]
+    )
     assert after[codes[10]][0] == "in_transit"
 
 
@@ -255,3 +257,31 @@ def test_the_manifest_is_the_flattened_contents_at_ship_time(
         ).scalars()
         assert sorted(manifest) == codes
     assert Disposition.IN_TRANSIT.value in {s[0] for s in state(rt, codes).values()}
+
+
+def test_a_case_and_a_loose_unit_scanned_together_and_a_rejected_case(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, retailer, store = parties
+    codes = commission(rt, brand, 7, gtin="09506000134352")
+    kept = containers.create_containers(rt, brand, kind="case")[0].code
+    refused = containers.create_containers(rt, brand, kind="case")[0].code
+    containers.pack(rt, brand, container=kept, items=codes[:3])
+    containers.pack(rt, brand, container=refused, items=codes[3:6])
+    draft = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=[kept, refused, codes[6]],
+    )
+    shipments.ship(rt, brand, draft.id)
+    link = f"https://shop.example/01/09506000134352/21/{codes[6].lower()}"
+    report = shipments.receive(
+        rt, retailer, draft.id, scans=[kept, link, refused], reject=[refused]
+    )
+    assert (report.received, report.rejected, report.missing) == (4, 3, 0)
+    assert set(report.rejected_codes) == set(codes[3:6])
+    after = state(rt, codes)
+    assert {after[c][0] for c in [*codes[:3], codes[6]]} == {"sellable_accessible"}
+    assert {after[c][0] for c in codes[3:6]} == {"in_transit"}

@@ -537,9 +537,9 @@ def void_shipment(
             units.c.disposition == Disposition.IN_TRANSIT.value,
         )
         back = supply.count(conn, unit_set)
-        if back == 0:
-            raise ConflictError(f"shipment {row['number']} has no units left in transit")
         box_set = select(containers.c.id).where(containers.c.shipment_id == shipment_id)
+        if back == 0 and supply.count(conn, box_set) == 0:
+            raise ConflictError(f"shipment {row['number']} has nothing left in transit")
         top = _top_items(conn, shipment_id)
         membership_units = list(conn.execute(unit_set).scalars())
         membership_boxes = list(conn.execute(box_set).scalars())
@@ -669,7 +669,7 @@ def _classify(
                 if item.kind == "container"
                 else supply.units_in([], [item.id])
             )
-            n = supply.count(conn, inside.where(units.c.shipment_id == shipment_id))
+            n = supply.count(conn, supply.units_where(inside, units.c.shipment_id == shipment_id))
             base.update(result="expected", units=n, message=f"on this shipment: {n} unit(s)")
             if item.kind == "unit":
                 covered_units.add(item.id)
@@ -702,7 +702,10 @@ def _parse_raw(raw: Sequence[str]) -> list[tuple[str, str | None, str]]:
 def _progress(conn: Connection, shipment_id: int) -> tuple[int, int]:
     boxes, loose = store.scanned_ids(conn, shipment_id, accepted_only=False)
     scanned = (
-        supply.count(conn, supply.units_in(boxes, loose).where(units.c.shipment_id == shipment_id))
+        supply.count(
+            conn,
+            supply.units_where(supply.units_in(boxes, loose), units.c.shipment_id == shipment_id),
+        )
         if (boxes or loose)
         else 0
     )
@@ -861,10 +864,11 @@ def _receive(
         all_scans = store.scans(conn, shipment_id)
     boxes, loose = store.scanned_ids(conn, shipment_id, accepted_only=True)
     rejected_boxes, rejected_loose = _rejected_ids(all_scans)
-    rejected_set = supply.units_in(rejected_boxes, rejected_loose)
+    rejected_set = supply.units_in(rejected_boxes, rejected_loose, name="rejected_tree")
     in_transit = store.manifest_units(conn, shipment_id, "in_transit")
     scanned = supply.units_in(boxes, loose)
-    accepted = scanned.where(
+    accepted = supply.units_where(
+        scanned,
         units.c.id.in_(in_transit),
         units.c.id.not_in(rejected_set),
         units.c.shipment_id == shipment_id,
@@ -891,7 +895,9 @@ def _receive(
     if changed != received:
         raise ConflictError("some units changed while receiving; nothing was received, try again")
     box_tree = list(conn.execute(supply.containers_in(boxes)).scalars())
-    rejected_tree = set(conn.execute(supply.containers_in(rejected_boxes)).scalars())
+    rejected_tree = set(
+        conn.execute(supply.containers_in(rejected_boxes, name="rejected_tree")).scalars()
+    )
     box_ids = [b for b in box_tree if b not in rejected_tree]
     box_set = select(containers.c.id).where(
         containers.c.id.in_(box_ids), containers.c.shipment_id == shipment_id

@@ -152,16 +152,19 @@ def container_tree(roots: Sequence[int], name: str = "tree") -> CTE:
     return tree.union(select(containers.c.id).where(containers.c.parent_container_id == tree.c.id))
 
 
-def containers_in(roots: Sequence[int]) -> Select[Any]:
-    tree = container_tree(roots)
+def containers_in(roots: Sequence[int], name: str = "tree") -> Select[Any]:
+    tree = container_tree(roots, name)
     return select(tree.c.id)
 
 
-def units_in(roots: Sequence[int], loose: Sequence[int] = ()) -> Select[Any]:
-    """Units inside the containers ``roots`` (at any depth) plus the ``loose`` units."""
+def units_in(roots: Sequence[int], loose: Sequence[int] = (), name: str = "tree") -> Select[Any]:
+    """Units inside the containers ``roots`` (at any depth) plus the ``loose`` units.
+
+    ``name`` names the recursive query: two sets used in one statement need two names.
+    """
     parts: list[Select[Any]] = []
     if roots:
-        tree = container_tree(roots)
+        tree = container_tree(roots, name)
         parts.append(
             select(units.c.id.label("id")).where(units.c.parent_container_id.in_(select(tree.c.id)))
         )
@@ -172,6 +175,11 @@ def units_in(roots: Sequence[int], loose: Sequence[int] = ()) -> Select[Any]:
     if len(parts) == 1:
         return parts[0]
     return select(union(*parts).subquery().c.id)
+
+
+def units_where(ids: Select[Any], *conditions: ColumnElement[bool]) -> Select[Any]:
+    """The units of the set ``ids`` that also satisfy ``conditions``."""
+    return select(units.c.id).where(units.c.id.in_(ids), *conditions)
 
 
 def ancestors(conn: Connection, container_id: int) -> list[int]:
@@ -229,7 +237,8 @@ def execute_counted(conn: Connection, statement: Any) -> int:
     recursive container queries), so on SQLite the count comes from ``total_changes``.
     """
     if conn.dialect.name != "sqlite":
-        return int(conn.execute(statement).rowcount)
+        # preserve_rowcount: SQLAlchemy keeps rowcount for INSERT … SELECT only when asked
+        return int(conn.execution_options(preserve_rowcount=True).execute(statement).rowcount)
     raw = conn.connection.driver_connection
     before = raw.total_changes  # type: ignore[union-attr]
     conn.execute(statement)
