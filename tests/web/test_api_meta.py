@@ -43,6 +43,8 @@ MAIN_PATHS = {
     "/api/v1/containers/{code}": {"get"},
     "/api/v1/containers/{code}/pack": {"post"},
     "/api/v1/containers/{code}/unpack": {"post"},
+    "/api/v1/containers/labels": {"post"},
+    "/api/v1/containers/{code}/label.svg": {"get"},
     "/api/v1/shipments": {"get", "post"},
     "/api/v1/shipments/{shipment_id}": {"get"},
     "/api/v1/shipments/{shipment_id}/items": {"post"},

@@ -27,7 +27,7 @@ from unitrace.cli.output import (
 )
 from unitrace.domain.labels import INCH, MM
 from unitrace.domain.model import LabelFormat, PrintJob
-from unitrace.services import labels
+from unitrace.services import container_labels, labels
 from unitrace.services.labels import DEFAULT_LAYOUT, LabelOptions, LabelSelection
 
 app = typer.Typer(help="Labels: PDF, ZPL, SVG and CSV files for printing, scan checks, print jobs.")
@@ -248,6 +248,49 @@ for _name, _fmt in (
     ("csv", LabelFormat.CSV),
 ):
     app.command(_name, help=_HELP[_fmt])(_label_command(_fmt))
+
+
+CONTAINER_FORMATS = {"pdf": LabelFormat.PDF, "zpl": LabelFormat.ZPL, "svg": LabelFormat.SVG_ZIP}
+
+
+@app.command("containers")
+def containers(
+    ctx: typer.Context,
+    org: OrgOption,
+    codes: Annotated[
+        list[str], typer.Argument(metavar="CODE...", help="Cases or pallets: codes or SSCCs.")
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", help="pdf, zpl, or svg (a ZIP of one SVG a label).")
+    ] = "pdf",
+    layout: Annotated[
+        str, typer.Option(help="Layout (default roll-4x6, the 4 × 6 in shipping label).")
+    ] = container_labels.DEFAULT_CONTAINER_LAYOUT,
+    dpi: DpiOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", dir_okay=False, help="File to write (default containers-jobN.EXT)."
+        ),
+    ] = None,
+) -> None:
+    """Write case and pallet labels: QR code of the short URL or SSCC, code, kind, contents."""
+    if fmt not in CONTAINER_FORMATS:
+        raise typer.BadParameter("choose pdf, zpl or svg", param_hint="--format")
+    rt, principal = acting_for(ctx, org)
+    chosen = CONTAINER_FORMATS[fmt]
+    with _sink(output) as (stream, _finish):
+        job = container_labels.render_container_labels(
+            rt, principal, codes, fmt=chosen, layout=layout, dpi=dpi, out=stream
+        )
+        target = _finish(job)
+    if output is None and target is not None:
+        target = target.replace(target.with_name(f"containers-job{job.id}.{chosen.extension}"))
+    where = f" to {target}" if target else ""
+    typer.echo(
+        f"Wrote {job.quantity:,} case and pallet labels (scan-checked){where}; print job {job.id}.",
+        err=target is None,
+    )
 
 
 @app.command("check")

@@ -34,6 +34,14 @@ class LabelTemplate(StrEnum):
     FINISHED_GOODS = "finished_goods"
 
 
+class PrintTemplate(StrEnum):
+    """What a print job printed: a product's label template, or case and pallet labels."""
+
+    QR_ONLY = "qr_only"
+    FINISHED_GOODS = "finished_goods"
+    CONTAINER = "container"
+
+
 class QrForm(StrEnum):
     """What the QR code carries."""
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from unitrace.domain.labels import LabelTemplate, QrForm
+from unitrace.domain.labels import LabelTemplate, PrintTemplate, QrForm
 
 T = TypeVar("T")
 
@@ -326,7 +326,7 @@ class PrintJob:
     format: LabelFormat
     layout: str
     dpi: int
-    template: LabelTemplate
+    template: PrintTemplate
     selection: dict[str, Any]  # what was asked for: {"batch_id": 3, "first": 1, "count": 100}
     batch_id: int | None
     lot_number: str | None

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, exists, func, insert, literal, or_, select
 
-from unitrace.domain.labels import LabelTemplate
+from unitrace.domain.labels import PrintTemplate
 from unitrace.domain.model import BatchLabelStatus, CheckStatus, LabelFormat, PrintJob
 from unitrace.errors import NotFoundError
 from unitrace.storage.schema import batches, containers, print_job_units, print_jobs, units
@@ -195,7 +195,7 @@ def _job(row: Row[Any]) -> PrintJob:
         format=LabelFormat(row.format),
         layout=row.layout,
         dpi=row.dpi,
-        template=LabelTemplate(row.template),
+        template=PrintTemplate(row.template),
         selection=json.loads(row.selection),
         batch_id=row.batch_id,
         lot_number=row.lot_number,

@@ -51,6 +51,8 @@ ORG_KINDS = ("brand", "distributor", "retailer", "lab", "regulator")
 ROLES = ("admin", "operator", "viewer")
 LAB_STATUSES = ("pending", "passed", "failed")
 LABEL_TEMPLATES = ("qr_only", "finished_goods")
+# What a print job printed: a product's label template, or a case or pallet label.
+PRINT_TEMPLATES = (*LABEL_TEMPLATES, "container")
 QR_FORMS = ("digital_link", "short_url")
 LABEL_FORMATS = ("pdf", "zpl", "svg-zip", "csv")
 CHECK_STATUSES = ("not_checked", "passed", "failed")
@@ -456,7 +458,7 @@ print_jobs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     CheckConstraint(f"format IN ({_values(LABEL_FORMATS)})", name="format"),
     CheckConstraint(f"check_status IN ({_values(CHECK_STATUSES)})", name="check_status"),
-    CheckConstraint(f"template IN ({_values(LABEL_TEMPLATES)})", name="template"),
+    CheckConstraint(f"template IN ({_values(PRINT_TEMPLATES)})", name="template"),
     Index("ix_print_jobs_organization_id_created_at", "organization_id", "created_at"),
     Index("ix_print_jobs_batch_id", "batch_id"),
 )

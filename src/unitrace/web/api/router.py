@@ -8,6 +8,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from unitrace.web.api import (
     api_keys,
     batches,
+    container_labels,
     containers,
     health,
     history,
@@ -42,4 +43,5 @@ _authenticated.include_router(history.router)
 _authenticated.include_router(webhooks.router)
 for module in (containers, shipments, retail):
     _authenticated.include_router(module.router)
+_authenticated.include_router(container_labels.router)
 router.include_router(_authenticated)

@@ -8,6 +8,7 @@ from unitrace.web.pages import (
     api_keys,
     auth,
     batches,
+    container_labels,
     containers,
     dashboard,
     labels,
@@ -23,3 +24,4 @@ for module in (auth, dashboard, products, batches, units, labels, api_keys):
     router.include_router(module.router)
 for module in (containers, shipments, receiving, pos):  # the supply chain
     router.include_router(module.router)
+router.include_router(container_labels.router)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field
 
 from unitrace.adapters.preflight import PreflightReport
-from unitrace.domain.labels import INCH, MM, LabelTemplate, Layout
+from unitrace.domain.labels import INCH, MM, Layout, PrintTemplate
 from unitrace.domain.model import CheckStatus, LabelFormat
 from unitrace.services.labels import (
     DEFAULT_LAYOUT,
@@ -105,7 +105,7 @@ class PrintJobPublic(Public):
     dpi: int
     margin_left_mm: JsonDecimal | None
     margin_top_mm: JsonDecimal | None
-    template: LabelTemplate
+    template: PrintTemplate
     selection: dict[str, Any] = Field(examples=[{"batch_id": 3, "first": 1, "count": 100}])
     batch_id: int | None
     lot_number: str | None
