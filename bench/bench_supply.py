@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import released_batch, sqlite_runtime, timed
 from unitrace.domain.model import LocationKind, OrganizationKind, Principal, Role
-from unitrace.services import access, containers, organizations, shipments
+from unitrace.services import access, containers, organizations, retail, shipments
 from unitrace.services.runtime import Runtime
 from unitrace.services.serialization import commission_units, iter_commissioned_codes
 
@@ -72,7 +72,7 @@ def move_pallet(
     store: int,
     cases: int,
     per_case: int,
-) -> tuple[float, float]:
+) -> tuple[float, float, list[str]]:
     """Build a pallet, then time shipping it and receiving it with one scan (ms each)."""
     result = commission_units(rt, brand, batch_id=batch_id, quantity=cases * per_case)
     codes = list(iter_commissioned_codes(rt, brand, event_id=result.event_id))
@@ -92,7 +92,7 @@ def move_pallet(
         if report.received != cases * per_case:
             raise RuntimeError(f"received {report.received} of {cases * per_case}")
 
-    return shipped, 1000 * timed(receive)
+    return shipped, 1000 * timed(receive), codes
 
 
 def main() -> None:
@@ -101,13 +101,25 @@ def main() -> None:
         shop, store = retailer(rt)
         commission_units(rt, brand, batch_id=batch.id, quantity=BACKGROUND_UNITS)
         # One small pallet first, untimed: imports and statement compilation happen once.
-        move_pallet(rt, brand, batch.id, shop, store, cases=2, per_case=5)
+        _, _, sellable = move_pallet(rt, brand, batch.id, shop, store, cases=2, per_case=5)
         ship_ms: list[float] = []
         receive_ms: list[float] = []
         for _ in range(PALLETS):
-            shipped, received = move_pallet(rt, brand, batch.id, shop, store, CASES, PER_CASE)
+            shipped, received, codes = move_pallet(
+                rt, brand, batch.id, shop, store, CASES, PER_CASE
+            )
+            sellable += codes
             ship_ms.append(shipped)
             receive_ms.append(received)
+
+        sellable = sellable[: SALES + 1]
+        retail.sell(rt, shop, location_id=store, codes=[sellable.pop()])  # warm up
+
+        def sell_one_by_one() -> None:
+            for code in sellable:
+                retail.sell(rt, shop, location_id=store, codes=[code])
+
+        sales_s = timed(sell_one_by_one)
 
         raw = sqlite3.connect(tmp / "bench.db", isolation_level=None)
         ids = [r[0] for r in raw.execute("SELECT id FROM units ORDER BY id DESC LIMIT 10000")]
@@ -122,14 +134,40 @@ def main() -> None:
             raw.execute("COMMIT")
 
         baseline_ms = 1000 * min(timed(raw_move) for _ in range(PALLETS))
+        raw.execute("CREATE TABLE bench_sales (unit_id INTEGER, at TEXT)")
+        to_sell = [
+            r[0]
+            for r in raw.execute(
+                "SELECT id FROM units WHERE disposition = 'sellable_accessible' LIMIT ?",
+                (len(sellable),),
+            )
+        ]
+
+        def raw_sales() -> None:
+            for unit_id in to_sell:
+                raw.execute("BEGIN IMMEDIATE")
+                changed = raw.execute(
+                    "UPDATE units SET disposition = 'retail_sold' "
+                    "WHERE id = ? AND disposition = 'sellable_accessible'",
+                    (unit_id,),
+                ).rowcount
+                if changed == 1:
+                    raw.execute("INSERT INTO bench_sales VALUES (?, datetime('now'))", (unit_id,))
+                raw.execute("COMMIT")
+
+        raw_sales_s = timed(raw_sales)
         raw.close()
     print(f"pallet={CASES} cases x {PER_CASE} units, background_units={BACKGROUND_UNITS:,}")
     print(f"raw_update_10k_ms={baseline_ms:.1f}")
     print(f"ship_pallet_10k_ms={statistics.median(ship_ms):.1f} (max {max(ship_ms):.1f})")
     print(f"receive_pallet_10k_ms={statistics.median(receive_ms):.1f} (max {max(receive_ms):.1f})")
     print(f"receive_vs_raw_update={statistics.median(receive_ms) / baseline_ms:.1f}")
+    print(f"raw_sales_per_s={len(sellable) / raw_sales_s:,.0f}")
+    print(f"sales_per_s={len(sellable) / sales_s:,.0f} (sequential, one unit per sale)")
+    print(f"sale_vs_raw_sale={sales_s / raw_sales_s:.1f}")
     worst = max(statistics.median(ship_ms), statistics.median(receive_ms))
     print(f"supply_target_met={'yes' if worst <= 150 else 'NO'} (<= 150 ms per operation)")
+    print(f"sales_target_met={'yes' if len(sellable) / sales_s >= 2000 else 'NO'} (>= 2,000/s)")
 
 
 if __name__ == "__main__":

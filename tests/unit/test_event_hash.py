@@ -6,7 +6,6 @@ import hashlib
 import json
 import random
 import string
-import time
 from pathlib import Path
 from typing import Any
 
@@ -265,18 +264,13 @@ def test_an_epc_list_mixing_canonical_and_other_spellings_is_sorted_as_one_list(
     ) in prehash
 
 
-def test_an_event_with_100000_canonical_epcs_hashes_in_well_under_a_second() -> None:
+def test_an_event_with_100000_canonical_epcs_hashes_the_same_in_any_order() -> None:
+    # The speed of this path is measured by `make bench-event-hash`, not asserted here.
     rng = random.Random(7)
     alphabet = string.ascii_uppercase + string.digits
     epcs = [
         "https://id.gs1.org/01/09506000134352/21/" + "".join(rng.choices(alphabet, k=14))
         for _ in range(100_000)
     ]
-    event = _event(epcList=epcs)
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        digest = event_hash(event)
-        timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.5, f"{min(timings):.3f} s"  # about 0.16 s here, 0.8 s parsing each URI
+    digest = event_hash(_event(epcList=epcs))
     assert digest == event_hash(_event(epcList=list(reversed(epcs))))

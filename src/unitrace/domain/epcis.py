@@ -66,8 +66,8 @@ def expand_event_id(text: str) -> str:
 
 def format_time(value: dt.datetime) -> str:
     """An EPCIS timestamp: UTC, millisecond precision, explicit offset."""
-    utc = value.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "Z"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,7 @@ def record(
     draft: EventDraft,
     *,
     record_time: dt.datetime,
-    unit_ids: Select[Any] | None = None,
+    unit_ids: Select[Any] | Sequence[int] | None = None,
     container_ids: Select[Any] | None = None,
     members_prefix: str | None = None,
     read_point_id: int | None = None,
@@ -53,7 +53,8 @@ def record(
 ) -> Recorded:
     """Append one event to the organization's chain and record what it touched.
 
-    ``unit_ids``/``container_ids`` are one-column SELECTs of every unit and container the
+    ``unit_ids``/``container_ids`` are one-column SELECTs (or, for units, a short list of
+    ids) of every unit and container the
     event affects (contents of a shipped pallet included): they become the membership rows
     that make a unit's timeline one index lookup. ``members_prefix`` marks a commissioning
     event whose ``epcList`` is every unit it created (``prefix + code``); the list is not
@@ -98,8 +99,10 @@ def record(
         shipment_id=shipment_id,
     )
     store.advance_chain(conn, principal.organization_id, seq + 1, link)
-    if unit_ids is not None:
+    if isinstance(unit_ids, Select):
         store.add_unit_members(conn, row_id, unit_ids)
+    elif unit_ids:
+        store.add_unit_member_ids(conn, row_id, unit_ids)
     if container_ids is not None:
         store.add_container_members(conn, row_id, container_ids)
     return Recorded(row_id=row_id, event_id=event_id, seq=seq + 1)

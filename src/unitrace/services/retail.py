@@ -338,7 +338,7 @@ def _sell(
             principal,
             draft,
             record_time=now,
-            unit_ids=supply.units_in([], ids),
+            unit_ids=ids,
             read_point_id=counter.place.id,
             biz_location_id=counter.place.id,
             quantity=len(ids),

@@ -7,11 +7,12 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, literal, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from unitrace.domain.epcis import GENESIS
+from unitrace.storage.prepared import Prepared, db_bool, db_time
 from unitrace.storage.schema import (
     event_chains,
     event_containers,
@@ -21,6 +22,31 @@ from unitrace.storage.schema import (
     units,
 )
 from unitrace.storage.supply import execute_counted
+
+_EVENT_COLUMNS = tuple(c.name for c in events.columns if c.name != "id")
+_EVENT_DEFAULTS: dict[str, Any] = {
+    "action": None,
+    "biz_step": None,
+    "disposition": None,
+    "event_time_zone_offset": "+00:00",
+    "read_point_id": None,
+    "biz_location_id": None,
+    "batch_id": None,
+    "quantity": 0,
+    "actor_user_id": None,
+    "actor_api_key_id": None,
+    "seq": None,
+    "prev_hash": None,
+    "chain_hash": None,
+    "document": "{}",
+    "members_in_what": False,
+    "error_declaration": None,
+    "declares_error_on": None,
+    "shipment_id": None,
+}
+_INSERT_EVENT = Prepared(
+    insert(events).values({name: bindparam(name) for name in _EVENT_COLUMNS}).returning(events.c.id)
+)
 
 
 def insert_event(
@@ -34,23 +60,42 @@ def insert_event(
     details: dict[str, Any] | None = None,
     **values: Any,
 ) -> int:
-    result = conn.execute(
-        insert(events).values(
-            event_id=event_id,
-            organization_id=organization_id,
-            event_type=event_type,
-            event_time=event_time,
-            record_time=record_time,
-            details=json.dumps(details or {}, sort_keys=True, separators=(",", ":")),
-            **values,
-        )
+    """Append one event row; its row id. Runs once per event: a prepared statement."""
+    unknown = set(values) - set(_EVENT_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown event columns: {', '.join(sorted(unknown))}")
+    params = _EVENT_DEFAULTS | values
+    params.update(
+        event_id=event_id,
+        organization_id=organization_id,
+        event_type=event_type,
+        event_time=db_time(conn, event_time),
+        record_time=db_time(conn, record_time),
+        details=json.dumps(details or {}, sort_keys=True, separators=(",", ":")),
+        members_in_what=db_bool(conn, bool(params["members_in_what"])),
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    (row_id,) = _INSERT_EVENT.one(conn, **params)
+    return int(row_id)
 
 
 def find_event_row(conn: Connection, event_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(events).where(events.c.event_id == event_id)).mappings().first()
     return dict(row) if row else None
+
+
+_CHAIN_HEAD = Prepared(
+    select(event_chains.c.seq, event_chains.c.head_hash)
+    .where(event_chains.c.organization_id == bindparam("org"))
+    .with_for_update()
+)
+_ADVANCE_CHAIN = Prepared(
+    update(event_chains)
+    .where(event_chains.c.organization_id == bindparam("org"))
+    .values(seq=bindparam("seq"), head_hash=bindparam("head"))
+)
+_ADD_MEMBER = Prepared(
+    insert(event_units).values(unit_id=bindparam("unit"), event_row_id=bindparam("event"))
+)
 
 
 def chain_head(conn: Connection, organization_id: int) -> tuple[int, str]:
@@ -61,26 +106,26 @@ def chain_head(conn: Connection, organization_id: int) -> tuple[int, str]:
     transaction holds this lock while it waits for another); SQLite writers are already
     serialized by ``BEGIN IMMEDIATE``.
     """
-    insert_fn = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        insert_fn(event_chains)
-        .values(organization_id=organization_id, seq=0, head_hash=GENESIS)
-        .on_conflict_do_nothing()
-    )
-    row = conn.execute(
-        select(event_chains.c.seq, event_chains.c.head_hash)
-        .where(event_chains.c.organization_id == organization_id)
-        .with_for_update()
-    ).one()
-    return int(row.seq), str(row.head_hash)
+    row = _CHAIN_HEAD.one(conn, org=organization_id)
+    if row is None:
+        insert_fn = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(
+            insert_fn(event_chains)
+            .values(organization_id=organization_id, seq=0, head_hash=GENESIS)
+            .on_conflict_do_nothing()
+        )
+        row = _CHAIN_HEAD.one(conn, org=organization_id)
+    seq, head = row
+    return int(seq), str(head)
 
 
 def advance_chain(conn: Connection, organization_id: int, seq: int, head_hash: str) -> None:
-    conn.execute(
-        update(event_chains)
-        .where(event_chains.c.organization_id == organization_id)
-        .values(seq=seq, head_hash=head_hash)
-    )
+    _ADVANCE_CHAIN.count(conn, org=organization_id, seq=seq, head=head_hash)
+
+
+def add_unit_member_ids(conn: Connection, event_row_id: int, unit_ids: Sequence[int]) -> None:
+    """Membership for a short explicit list of units (a sale, a return)."""
+    _ADD_MEMBER.many(conn, [{"unit": u, "event": event_row_id} for u in unit_ids])
 
 
 def add_unit_members(conn: Connection, event_row_id: int, unit_ids: Select[Any]) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, select, update
 
+from unitrace.storage.prepared import Prepared, date_from_db, db_time, time_from_db
 from unitrace.storage.schema import (
     batches,
     event_units,
@@ -52,14 +53,13 @@ _PLACE = (
 )
 
 
+_PREPARED_PLACE = Prepared(_PLACE)
+
+
 def find_place(conn: Connection, organization_id: int, location_id: int) -> Place | None:
     """The organization's location ``location_id`` (None for anyone else's), in one query."""
-    row = conn.execute(
-        _PLACE, {"location_id": location_id, "organization_id": organization_id}
-    ).first()
-    if row is None:
-        return None
-    return Place(row.id, row.kind, row.name, row.gln, row.organization_kind)
+    row = _PREPARED_PLACE.one(conn, location_id=location_id, organization_id=organization_id)
+    return Place(*row) if row is not None else None
 
 
 def location_kinds(conn: Connection, location_ids: Sequence[int]) -> dict[int, str]:
@@ -103,6 +103,18 @@ def mark_sold(
     'sellable_accessible'`` (on PostgreSQL the second UPDATE waits for the first to commit,
     then re-checks the condition), so it is not among the ids returned.
     """
+    if len(unit_ids) == 1:  # the common sale: one prepared statement, no list expansion
+        cursor = _MARK_ONE_SOLD.run(
+            conn,
+            id=unit_ids[0],
+            org=organization_id,
+            store=location_id,
+            at=db_time(conn, at),
+        )
+        try:
+            return {int(r[0]) for r in cursor.fetchall()}
+        finally:
+            cursor.close()
     result = conn.execute(
         _MARK_SOLD,
         {"ids": list(unit_ids), "org": organization_id, "store": location_id, "at": at},
@@ -124,6 +136,25 @@ _MARK_SOLD = (
         sold_at=bindparam("at", type_=units.c.sold_at.type),
         parent_container_id=None,
         updated_at=bindparam("at", type_=units.c.updated_at.type),
+    )
+    .returning(units.c.id)
+)
+
+
+_MARK_ONE_SOLD = Prepared(
+    update(units)
+    .where(
+        units.c.id == bindparam("id"),
+        units.c.disposition == "sellable_accessible",
+        units.c.custodian_organization_id == bindparam("org"),
+        units.c.location_id == bindparam("store"),
+    )
+    .values(
+        disposition="retail_sold",
+        previous_disposition="sellable_accessible",
+        sold_at=bindparam("at"),
+        parent_container_id=None,
+        updated_at=bindparam("at"),
     )
     .returning(units.c.id)
 )
@@ -230,12 +261,15 @@ _UNITS_BY_CODE = (
     )
     .join(products, products.c.id == units.c.product_id)
     .join(batches, batches.c.id == units.c.batch_id)
-    .where(units.c.code.in_(bindparam("codes", expanding=True)))
 )
+_UNIT_BY_CODE = Prepared(_UNITS_BY_CODE.where(units.c.code == bindparam("code")))
 
 
 def find_units(conn: Connection, codes: Sequence[str]) -> dict[str, Item]:
     """Units by code, whoever holds them, in one prepared query (the till's lookup)."""
+    if len(codes) == 1:
+        row = _UNIT_BY_CODE.one(conn, code=codes[0])
+        return {} if row is None else {row[1]: _item(row)}
     return {
         row.code: Item(
             kind="unit",
@@ -252,5 +286,41 @@ def find_units(conn: Connection, codes: Sequence[str]) -> dict[str, Item]:
             sold_at=row.sold_at,
             previous_disposition=row.previous_disposition,
         )
-        for row in conn.execute(_UNITS_BY_CODE, {"codes": list(codes)})
+        for row in conn.execute(
+            _UNITS_BY_CODE.where(units.c.code.in_(bindparam("codes", expanding=True))),
+            {"codes": list(codes)},
+        )
     }
+
+
+def _item(row: Any) -> Item:
+    """An Item from a raw row of ``_UNITS_BY_CODE``'s columns."""
+    (
+        id_,
+        code,
+        organization_id,
+        custodian,
+        disposition,
+        parent,
+        location,
+        shipment,
+        sold_at,
+        previous,
+        gtin,
+        expires_on,
+    ) = row
+    return Item(
+        kind="unit",
+        id=id_,
+        code=code,
+        organization_id=organization_id,
+        custodian_organization_id=custodian,
+        disposition=disposition,
+        parent_container_id=parent,
+        location_id=location,
+        shipment_id=shipment,
+        gtin=gtin,
+        expires_on=date_from_db(expires_on),
+        sold_at=time_from_db(sold_at),
+        previous_disposition=previous,
+    )
