@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from unitrace.domain.model import OrganizationKind
-from unitrace.services import access, catalog, demo, organizations, units
+from unitrace.domain.model import Disposition, OrganizationKind, Role
+from unitrace.services import access, audit, catalog, demo, organizations, shipments, units
 from unitrace.services.runtime import Runtime
 
 
@@ -27,3 +27,26 @@ def test_the_demo_loads_a_complete_market_once(rt: Runtime) -> None:
     again = demo.load_demo(rt, if_empty=True)
     assert not again.loaded
     assert units.list_units(rt, brand, limit=1).total == 200
+
+
+def test_the_demo_moves_units_through_the_supply_chain(rt: Runtime) -> None:
+    demo.load_demo(rt, units_per_batch=100)
+    logins = {
+        login.organization: access.principal_for_user(
+            access.authenticate_password(rt, email=login.email, password=demo.DEMO_PASSWORD)
+        )
+        for login in demo.DEMO_LOGINS
+        if login.role is Role.ADMIN
+    }
+    riverside = logins["Riverside Cannabis Co."]
+    incoming = shipments.list_shipments(rt, riverside, direction="incoming").items
+    assert [s.status for s in incoming] == ["shipped"]  # waiting at /receiving
+    high_street = logins["High Street Dispensary"]
+    statuses = sorted(
+        s.status for s in shipments.list_shipments(rt, high_street, direction="incoming").items
+    )
+    assert statuses == ["received", "received_with_discrepancies"]
+    sold = units.list_units(rt, high_street, disposition=Disposition.RETAIL_SOLD, limit=1)
+    assert sold.total == 8  # baskets of 1, 2, 1 and 4, one sale in Davis; one unit returned
+    for principal in logins.values():
+        assert audit.verify_chain(rt, principal).ok

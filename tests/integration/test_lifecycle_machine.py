@@ -95,6 +95,15 @@ class Backends:
     postgres_url: str | None = None
 
 
+def _empty_postgres(url: str) -> None:
+    db = Database.from_url(Settings(database_url=url).sqlalchemy_url)
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    with db.transaction() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.dispose()
+
+
 def _fresh_runtime(tmp: Path) -> Runtime:
     if Backends.postgres_url is None:
         assert Backends.sqlite_template is not None
@@ -103,12 +112,7 @@ def _fresh_runtime(tmp: Path) -> Runtime:
         url = f"sqlite:///{path}"
     else:
         url = Backends.postgres_url
-        db = Database.from_url(Settings(database_url=url).sqlalchemy_url)
-        tables = ", ".join(t.name for t in metadata.sorted_tables)
-        with db.transaction() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.dispose()
+        _empty_postgres(url)
     app = Settings(database_url=url, data_dir=tmp / "data", resolver_base_url="https://id.test")
     return Runtime(
         settings=app,
@@ -496,6 +500,14 @@ def test_random_operation_sequences_agree_with_the_lifecycle_model(
     else:
         Backends.sqlite_template = request.getfixturevalue("sqlite_template")
         Backends.postgres_url = None
+    try:
+        _run(backend)
+    finally:  # the worker's database is shared with the tests that follow
+        if Backends.postgres_url is not None:
+            _empty_postgres(Backends.postgres_url)
+
+
+def _run(backend: str) -> None:
     run_state_machine_as_test(
         LifecycleMachine,
         settings=settings(

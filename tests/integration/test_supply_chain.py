@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.factories import first_location, make_batch, make_location, make_org, make_product
+from unitrace.adapters.clock import FixedClock
 from unitrace.domain.model import Disposition, OrganizationKind, Principal
 from unitrace.errors import ConflictError, NotFoundError, OperationRefusedError, ValidationError
-from unitrace.services import containers, serialization, shipments
+from unitrace.services import audit, containers, retail, serialization, shipments, webhooks
 from unitrace.services.runtime import Runtime
 from unitrace.storage.schema import events, shipment_units, units
 
@@ -285,3 +286,91 @@ def test_a_case_and_a_loose_unit_scanned_together_and_a_rejected_case(
     after = state(rt, codes)
     assert {after[c][0] for c in [*codes[:3], codes[6]]} == {"sellable_accessible"}
     assert {after[c][0] for c in codes[3:6]} == {"in_transit"}
+
+
+def test_shipping_and_receiving_notify_both_parties_webhooks(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, retailer, store = parties
+    hooks = {
+        p.organization_id: webhooks.create_webhook(
+            rt,
+            p,
+            url="https://hooks.example.test/unitrace",
+            topics=["shipment.shipped", "shipment.received"],
+        ).webhook.id
+        for p in (brand, retailer)
+    }
+    codes = commission(rt, brand, 2)
+    draft = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=codes,
+    )
+    shipments.ship(rt, brand, draft.id)
+    shipments.receive(rt, retailer, draft.id, scans=codes[:1])
+    for principal in (brand, retailer):
+        deliveries, total = webhooks.list_deliveries(
+            rt, principal, webhook_id=hooks[principal.organization_id]
+        )
+        assert total == 2
+        by_topic = {d.topic: d.payload for d in deliveries}
+        assert by_topic["shipment.shipped"]["shipment"]["number"] == draft.number
+        assert by_topic["shipment.shipped"]["units"] == 2
+        received = by_topic["shipment.received"]
+        assert (received["status"], received["received"]) == ("received_with_discrepancies", 1)
+
+
+def test_a_mistaken_receipt_is_undone_by_error_declaration_and_received_again(
+    rt: Runtime, parties: tuple[Principal, Principal, int], clock: FixedClock
+) -> None:
+    brand, retailer, store = parties
+    codes = commission(rt, brand, 6)
+    case = containers.create_containers(rt, brand, kind="case")[0].code
+    containers.pack(rt, brand, container=case, items=codes[:4])
+    draft = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=[case, codes[4], codes[5]],
+    )
+    shipments.ship(rt, brand, draft.id)
+    first = shipments.receive(rt, retailer, draft.id, scans=[case, codes[4]])
+    assert (first.received, first.missing) == (5, 1)
+
+    clock.advance(minutes=5)
+    undone = shipments.undo_receipt(rt, retailer, draft.id, reason="wrong store")
+    assert undone.status == "shipped" and undone.manifest == {"in_transit": 6}
+    after = state(rt, codes)
+    assert set(after.values()) == {("in_transit", brand.organization_id, None)}
+    assert containers.get_container(rt, brand, case).custodian_organization_id == (
+        brand.organization_id
+    )
+    with rt.db.read() as conn:
+        rows = conn.execute(
+            select(events.c.event_id, events.c.disposition, events.c.error_declaration)
+            .where(events.c.shipment_id == draft.id, events.c.biz_step == "receiving")
+            .order_by(events.c.id)
+        ).all()
+    receipt, corrective, declaration = rows
+    assert declaration.event_id == receipt.event_id  # the declaration repeats the event's ID
+    assert corrective.disposition == "in_transit"
+    assert corrective.event_id in declaration.error_declaration
+    assert audit.verify_chain(rt, retailer).ok
+
+    again = shipments.receive(rt, retailer, draft.id, scans=[case, codes[4], codes[5]])
+    assert (again.status, again.received) == ("received", 6)
+    # a unit sold since cannot be taken back with its receipt; too late is too late
+    retail.sell(rt, retailer, location_id=store, codes=[codes[5]])
+    with pytest.raises(OperationRefusedError) as sold:
+        shipments.undo_receipt(rt, retailer, draft.id)
+    assert sold.value.details[0]["reason"] == "already_sold"
+    clock.advance(days=2)
+    with pytest.raises(OperationRefusedError) as late:
+        shipments.undo_receipt(rt, retailer, draft.id)
+    assert late.value.details[0]["reason"] == "undo_window_passed"
+    with pytest.raises(NotFoundError):
+        shipments.undo_receipt(rt, brand, draft.id)

@@ -350,3 +350,25 @@ def test_a_viewer_may_read_shipments_but_not_write(
         assert (url, response.status_code) == (url, 403)
         assert response.json()["error"]["code"] == "permission_denied"
     assert ok(client.get(path, headers=admin))["status"] == "draft"
+
+
+def test_a_receipt_is_undone_through_the_api_and_the_shipment_received_again(
+    client: TestClient, admin: Headers, retailer: Retailer
+) -> None:
+    codes = commission(client, admin, 2)
+    shipment_id = shipped(client, admin, retailer, codes)
+    url = f"{API}/shipments/{shipment_id}"
+    ok(client.post(f"{url}/receive", json={"scans": codes}, headers=retailer.admin))
+
+    by_shipper = client.post(f"{url}/undo-receipt", json={}, headers=admin)
+    undone = ok(
+        client.post(f"{url}/undo-receipt", json={"reason": "wrong store"}, headers=retailer.admin)
+    )
+    again = client.post(f"{url}/undo-receipt", headers=retailer.admin)
+
+    assert by_shipper.status_code == 404  # only the receiver may
+    assert (undone["status"], undone["manifest"]) == ("shipped", {"in_transit": 2})
+    assert ok(client.get(f"{API}/units/{codes[0]}", headers=admin))["disposition"] == "in_transit"
+    assert again.status_code == 409
+    received = ok(client.post(f"{url}/receive", json={"scans": codes}, headers=retailer.admin))
+    assert received["received"] == 2

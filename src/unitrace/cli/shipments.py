@@ -32,6 +32,7 @@ from unitrace.services.shipments import (
     remove_items,
     scan,
     ship,
+    undo_receipt,
     void_shipment,
 )
 
@@ -209,6 +210,25 @@ def void(
         return
     back = view.manifest.get("voided", 0)
     say(f"Voided {view.number}: {back:,} unit(s) back in stock; status {view.status}.")
+
+
+@app.command("undo-receipt")
+def undo(
+    ctx: typer.Context,
+    shipment_id: ShipmentId,
+    org: OrgOption,
+    reason: Annotated[
+        str, typer.Option(help="Why the receipt was wrong (kept with the event).")
+    ] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Take back a receipt made by mistake: the units go back in transit (receiver only)."""
+    rt, principal = acting_for(ctx, org)
+    view = undo_receipt(rt, principal, shipment_id, reason=reason)
+    if as_json:
+        print_json(view)
+        return
+    say(f"Receipt of {view.number} undone: {view.unit_count:,} unit(s) back in transit.")
 
 
 @app.command("cancel")

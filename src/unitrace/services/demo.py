@@ -10,17 +10,29 @@ from unitrace.domain.labels import LabelTemplate, QrForm
 from unitrace.domain.model import (
     Analyte,
     AnalyteKind,
+    Disposition,
     LabStatus,
     LocationKind,
     OrganizationKind,
     Panel,
     PanelResult,
+    Principal,
     Role,
 )
-from unitrace.services import access, catalog, organizations, serialization
+from unitrace.services import (
+    access,
+    catalog,
+    containers,
+    organizations,
+    retail,
+    serialization,
+    shipments,
+    units,
+)
 from unitrace.services.runtime import Runtime
 from unitrace.storage import orgs as org_store
 
+SUPPLY_CHAIN_MIN_UNITS = 16  # per batch: enough for four cases, a basket and a return
 DEMO_PASSWORD = "unitrace-demo"  # noqa: S105 - published demo login, printed by `make run`
 
 
@@ -224,4 +236,90 @@ def load_demo(rt: Runtime, *, if_empty: bool = True, units_per_batch: int = 2000
             expires_on=today + dt.timedelta(days=365),
         ),
     )
+    if units_per_batch >= SUPPLY_CHAIN_MIN_UNITS:  # tiny demos (tests) skip the journeys
+        _supply_chain(rt, brand, facility.id, units_per_batch)
     return DemoSummary(loaded=True, logins=DEMO_LOGINS, units=total)
+
+
+def _login(rt: Runtime, email: str) -> Principal:
+    return access.principal_for_user(
+        access.authenticate_password(rt, email=email, password=DEMO_PASSWORD)
+    )
+
+
+def _codes(rt: Runtime, principal: Principal, lot: str, count: int) -> list[str]:
+    """The first ``count`` codes of a demo lot still at the brand."""
+    batch = next(
+        b for b in catalog.list_batches(rt, principal, limit=50).items if b.lot_number == lot
+    )
+    page = units.list_units(
+        rt, principal, batch_id=batch.id, disposition=Disposition.ACTIVE, limit=count
+    )
+    return [view.unit.code for view in page.items]
+
+
+def _supply_chain(rt: Runtime, brand: Principal, facility_id: int, units_per_batch: int) -> None:
+    """Cases, a pallet, shipments through a distributor to two retailers, a few sales and a
+    return, and one shipment left in transit for the receiving screen."""
+    distributor = _login(rt, "admin@northstar.example")
+    high_street = _login(rt, "admin@highstreet.example")
+    riverside = _login(rt, "admin@riverside.example")
+    warehouse = organizations.list_locations(rt, distributor)[0].id
+    sacramento, davis = (loc.id for loc in organizations.list_locations(rt, high_street))
+    la_store = organizations.list_locations(rt, riverside)[0].id
+
+    per_case = min(60, units_per_batch // 8)  # 4 cases of 60 with the default demo
+    blue_dream = _codes(rt, brand, "GV-2611-A", 4 * per_case)
+    cases = containers.create_containers(rt, brand, kind="case", count=4, location_id=facility_id)
+    for i, case in enumerate(cases):
+        items = blue_dream[i * per_case : (i + 1) * per_case]
+        containers.pack(rt, brand, container=case.code, items=items)
+    (pallet,) = containers.create_containers(rt, brand, kind="pallet", location_id=facility_id)
+    containers.pack(rt, brand, container=pallet.code, items=[c.code for c in cases])
+    to_warehouse = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=distributor.organization_id,
+        destination_location_id=warehouse,
+        source_location_id=facility_id,
+        items=[pallet.code],
+        notes="Weekly pallet to North Star",
+    )
+    shipments.ship(rt, brand, to_warehouse.id)
+    shipments.receive(rt, distributor, to_warehouse.id, scans=[pallet.code])
+    containers.unpack(rt, distributor, container=pallet.code)
+
+    def forward(to: Principal, location: int, items: list[str]) -> int:
+        draft = shipments.create_shipment(
+            rt,
+            distributor,
+            destination_organization_id=to.organization_id,
+            destination_location_id=location,
+            source_location_id=warehouse,
+            items=items,
+        )
+        shipments.ship(rt, distributor, draft.id)
+        return draft.id
+
+    to_sacramento = forward(high_street, sacramento, [cases[0].code, cases[1].code])
+    shipments.receive(rt, high_street, to_sacramento, scans=[cases[0].code, cases[1].code])
+    forward(riverside, la_store, [cases[2].code])  # left in transit: scan it at /receiving
+
+    og_kush = _codes(rt, brand, "GV-2611-B", min(50, units_per_batch // 4))
+    to_davis = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=high_street.organization_id,
+        destination_location_id=davis,
+        source_location_id=facility_id,
+        items=og_kush,
+    )
+    shipments.ship(rt, brand, to_davis.id)
+    shipments.receive(rt, high_street, to_davis.id, scans=og_kush[:-2])  # two went missing
+
+    on_shelf = blue_dream[: 2 * per_case]
+    for basket in (on_shelf[0:1], on_shelf[1:3], on_shelf[3:4], on_shelf[4:8]):
+        if basket:
+            retail.sell(rt, high_street, location_id=sacramento, codes=basket, terminal="till-1")
+    retail.sell(rt, high_street, location_id=davis, codes=og_kush[:1], terminal="davis-1")
+    retail.return_unit(rt, high_street, location_id=sacramento, code=on_shelf[1], action="restock")

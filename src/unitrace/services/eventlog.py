@@ -112,8 +112,10 @@ def stored_event(conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
     """The EPCIS 2.0 JSON-LD event of a stored row, as recorded (with eventID, recordTime)."""
     document: dict[str, Any] = json.loads(row["document"])
     if document.get("epcList") == MEMBERS:
+        # an error declaration repeats its original's document: the units are the original's
+        creator = row.get("declares_error_on") or row["id"]
         prefix = json.loads(row["details"]).get("epc_prefix", "")
-        document["epcList"] = [prefix + code for code, _ in store.member_codes(conn, row["id"])]
+        document["epcList"] = [prefix + code for code, _ in store.member_codes(conn, creator)]
     event: dict[str, Any] = {"type": document.pop("type"), "eventID": row["event_id"]}
     event.update(document)
     event["recordTime"] = epcis.format_time(row["record_time"])

@@ -60,10 +60,7 @@ class TimelineEntry:
 
 def event_of(conn: Connection, row: Row) -> dict[str, Any]:
     """The JSON-LD event of a stored row, as recorded (``eventID``, ``recordTime`` included)."""
-    # An error declaration copies its original's document, and with it the ``@members``
-    # list, which stands for the units the original commissioned.
-    source = {**row, "id": row["declares_error_on"]} if row["declares_error_on"] else row
-    return eventlog.stored_event(conn, source)
+    return eventlog.stored_event(conn, row)
 
 
 def _unit_rows(rt: Runtime, principal: Principal, code: str) -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ from unitrace.domain.model import (
 )
 from unitrace.domain.scan import ScanError, ScanKind, parse_scan
 from unitrace.errors import ConflictError, NotFoundError, ValidationError
-from unitrace.services import eventlog, movement
+from unitrace.services import eventlog, movement, webhooks
 from unitrace.services.access import require
 from unitrace.services.catalog import check_page
 from unitrace.services.movement import Refusal
@@ -496,13 +496,6 @@ def _unit_refusal(unit: Item, principal: Principal, operation: Operation) -> Ref
 def _notify(
     conn: Connection, row: dict[str, Any], topic: str, now: dt.datetime, extra: dict[str, Any]
 ) -> None:
-    try:
-        from unitrace.services import webhooks
-    except ImportError:  # pragma: no cover - webhooks are optional in this build
-        return
-    enqueue = getattr(webhooks, "enqueue", None)
-    if enqueue is None:  # pragma: no cover
-        return
     payload = {
         "shipment": {"id": row["id"], "number": row["number"]},
         "shipper_organization_id": row["organization_id"],
@@ -510,7 +503,7 @@ def _notify(
         "at": epcis.format_time(now),
         **extra,
     }
-    enqueue(
+    webhooks.enqueue(
         conn,
         organization_ids=sorted({row["organization_id"], row["destination_organization_id"]}),
         topic=topic,
@@ -884,8 +877,8 @@ def _receive(
         accepted_set,
         [units.c.disposition == Disposition.IN_TRANSIT.value, units.c.shipment_id == shipment_id],
         {
+            # previous_disposition keeps the one before shipping, for an undone receipt
             "disposition": Disposition.SELLABLE_ACCESSIBLE.value,
-            "previous_disposition": None,
             "custodian_organization_id": principal.organization_id,
             "location_id": destination,
             "shipment_id": None,
@@ -1080,3 +1073,138 @@ def receipt_report(rt: Runtime, principal: Principal, shipment_id: int) -> Recei
             store.scans(conn, shipment_id),
             None,
         )
+
+
+# ---------------------------------------------------------------------------------------
+# Undoing a receipt
+
+
+def undo_receipt(
+    rt: Runtime, principal: Principal, shipment_id: int, *, reason: str = ""
+) -> ShipmentView:
+    """Take back a receipt made by mistake, within ``undo_window_minutes``, by the receiver.
+
+    History is not edited: the receiving event gets an EPCIS error declaration
+    (``did_not_occur``) naming a corrective event that puts the units back in transit, in the
+    shipper's custody, so the shipment can be received again (or voided by the shipper).
+    Refused when any received unit has moved on since (sold, recalled, destroyed, expired,
+    shipped on) — those would have to be dealt with first.
+    """
+    require(principal, Role.OPERATOR)
+    if len(reason) > 500:
+        raise ValidationError("a reason is at most 500 characters")
+    with rt.db.transaction() as conn:
+        now = rt.clock()
+        store.lock_shipment(conn, shipment_id)
+        row = _incoming(conn, principal, shipment_id)
+        if row["status"] not in ("received", "received_with_discrepancies"):
+            raise ConflictError(f"shipment {row['number']} is {row['status']}: no receipt to undo")
+        window = dt.timedelta(minutes=rt.settings.undo_window_minutes)
+        if row["received_at"] is None or now - row["received_at"] > window:
+            raise movement.refuse(
+                "undo the receipt",
+                [Refusal(row["number"], "undo_window_passed", "the receipt is too old to undo")],
+            )
+        receipt = _open_receipt(conn, principal, shipment_id)
+        received = store.manifest_units(conn, shipment_id, "received")
+        expected = supply.count(conn, received)
+        me = principal.organization_id
+        ok = (
+            (units.c.disposition == Disposition.SELLABLE_ACCESSIBLE.value)
+            & (units.c.custodian_organization_id == me)
+            & units.c.shipment_id.is_(None)
+        )
+        offenders = supply.unit_offenders(conn, received, ok)
+        expired = supply.expired_count(conn, received, now.date())
+        if offenders or expired:
+            refusals = [_unit_refusal(u, principal, Operation.UNDO_RECEIPT) for u in offenders]
+            refusals += [
+                Refusal(code, "expired", movement.reason_message("expired")) for code in expired
+            ]
+            raise movement.refuse("undo the receipt", refusals)
+        changed = supply.update_units(
+            conn,
+            received,
+            [ok],
+            {
+                "disposition": Disposition.IN_TRANSIT.value,
+                "custodian_organization_id": row["organization_id"],
+                "location_id": row["source_location_id"],
+                "shipment_id": shipment_id,
+                "updated_at": now,
+            },
+        )
+        if changed != expected:
+            raise ConflictError("some units changed while the receipt was undone; try again")
+        boxes = store.event_container_ids(receipt["id"]) if receipt else None
+        if boxes is not None:
+            supply.update_containers(
+                conn,
+                boxes,
+                [containers.c.custodian_organization_id == me],
+                {
+                    "disposition": Disposition.IN_TRANSIT.value,
+                    "custodian_organization_id": row["organization_id"],
+                    "location_id": row["source_location_id"],
+                    "shipment_id": shipment_id,
+                    "updated_at": now,
+                },
+            )
+        if receipt is not None:
+            document = eventlog.stored_event(conn, receipt)
+            sources, destinations = _parties(row, conn)
+            place = _place(conn, row["destination_location_id"])
+            draft = EventDraft(
+                event_type=EventType.OBJECT,
+                action=EventAction.OBSERVE,
+                biz_step=BizStep.RECEIVING,
+                disposition=Disposition.IN_TRANSIT,
+                event_time=now,
+                epcs=list(document.get("epcList", [])),
+                read_point=place,
+                biz_location=place,
+                biz_transactions=_transaction(row),
+                sources=sources,
+                destinations=destinations,
+            )
+            corrective = eventlog.record(
+                conn,
+                principal,
+                draft,
+                record_time=now,
+                unit_ids=received,
+                container_ids=boxes,
+                read_point_id=row["destination_location_id"],
+                biz_location_id=row["destination_location_id"],
+                quantity=expected,
+                shipment_id=shipment_id,
+                details={"reason": reason} if reason else None,
+            )
+            eventlog.declare_error(
+                conn,
+                principal,
+                receipt,
+                epcis.error_declaration(now, "did_not_occur", [corrective.event_id]),
+                record_time=now,
+            )
+        for status in ("received", "missing", "rejected"):
+            store.set_manifest_status(conn, shipment_id, None, status, "in_transit")
+        store.delete_scans(conn, shipment_id)
+        store.update_shipment(conn, shipment_id, status="shipped", received_at=None)
+        return _view(conn, _incoming(conn, principal, shipment_id))
+
+
+def _open_receipt(
+    conn: Connection, principal: Principal, shipment_id: int
+) -> dict[str, Any] | None:
+    """The shipment's receiving event by this organization not yet declared wrong."""
+    rows = store.step_events(conn, shipment_id, principal.organization_id, BizStep.RECEIVING.value)
+    declared = {r["declares_error_on"] for r in rows if r["declares_error_on"] is not None}
+    open_ = [
+        r
+        for r in rows
+        if r["declares_error_on"] is None
+        and r["disposition"] == Disposition.SELLABLE_ACCESSIBLE.value
+        and r["id"] not in declared
+    ]
+    return open_[-1] if open_ else None

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Select, and_, delete, func, insert, literal, 
 
 from unitrace.storage.schema import (
     containers,
+    event_containers,
+    events,
     locations,
     organizations,
     shipment_items,
@@ -281,3 +283,31 @@ def location_kind(conn: Connection, organization_id: int, location_id: int) -> s
 
 def now_or(value: dt.datetime | None, default: dt.datetime) -> dt.datetime:
     return value or default
+
+
+def step_events(
+    conn: Connection, shipment_id: int, organization_id: int, biz_step: str
+) -> list[dict[str, Any]]:
+    """The organization's events at ``biz_step`` for this shipment, oldest first (error
+    declarations included)."""
+    rows = conn.execute(
+        select(events)
+        .where(
+            events.c.shipment_id == shipment_id,
+            events.c.organization_id == organization_id,
+            events.c.biz_step == biz_step,
+        )
+        .order_by(events.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def event_container_ids(event_row_id: int) -> Select[Any]:
+    return select(event_containers.c.container_id).where(
+        event_containers.c.event_row_id == event_row_id
+    )
+
+
+def delete_scans(conn: Connection, shipment_id: int) -> None:
+    """Forget the scans of a receipt that was undone (the event log keeps its history)."""
+    conn.execute(delete(shipment_scans).where(shipment_scans.c.shipment_id == shipment_id))

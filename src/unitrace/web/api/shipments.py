@@ -129,6 +129,21 @@ def void_shipment(
     return ShipmentPublic.of(shipments.void_shipment(rt, principal, shipment_id, reason=reason))
 
 
+@router.post("/shipments/{shipment_id}/undo-receipt", responses=STATE)
+def undo_receipt(
+    shipment_id: IdPath,
+    rt: RuntimeDep,
+    principal: ApiPrincipal,
+    body: ShipmentVoid | None = None,
+) -> ShipmentPublic:
+    """Take back a receipt made by mistake (receiver only, within the undo window): an EPCIS
+    error declaration on the receiving event plus a corrective event put the units back in
+    transit, so the shipment can be received again. 409 ``refused`` when a received unit has
+    moved on since (sold, recalled, destroyed, expired) or the window has passed."""
+    reason = body.reason if body is not None else ""
+    return ShipmentPublic.of(shipments.undo_receipt(rt, principal, shipment_id, reason=reason))
+
+
 @router.post("/shipments/{shipment_id}/cancel", responses=STATE)
 def cancel_shipment(shipment_id: IdPath, rt: RuntimeDep, principal: ApiPrincipal) -> ShipmentPublic:
     """Cancel a draft (nothing was shipped, so no event is recorded)."""
