@@ -288,6 +288,31 @@ def test_completing_a_receipt_reports_the_missing_units(
     assert all(f'href="/units/{c}"' in response.text for c in market.codes[1:3])
 
 
+def test_the_receiver_undoes_a_receipt_from_the_shipment_page(
+    rt: Runtime, market: Market, receiver: TestClient, shipper: TestClient
+) -> None:
+    shipment_id = in_transit(rt, market, market.codes[:2])
+    shipments.receive(rt, market.retailer, shipment_id, scans=market.codes[:2])
+    page = receiver.get(f"/shipments/{shipment_id}").text
+    assert "Undo receipt" in page
+    assert "Undo receipt" not in shipper.get(f"/shipments/{shipment_id}").text
+
+    response = receiver.post(
+        f"/shipments/{shipment_id}/undo-receipt",
+        data={"reason": "wrong store", "csrf_token": hidden(page, "csrf_token")},
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    assert "Receipt undone" in response.text
+    assert shipments.get_shipment(rt, market.brand, shipment_id).status == "shipped"
+    again = receiver.post(
+        f"/shipments/{shipment_id}/undo-receipt",
+        data={"reason": "", "csrf_token": hidden(page, "csrf_token")},
+    )
+    assert again.status_code == 409
+
+
 def test_a_receipt_with_a_rejected_item_keeps_it_with_the_shipper(
     rt: Runtime, market: Market, receiver: TestClient
 ) -> None:

@@ -268,3 +268,20 @@ def void(
         "voided",
         lambda: shipments.void_shipment(rt, viewer.principal, shipment_id, reason=reason),
     )
+
+
+@router.post("/shipments/{shipment_id:int}/undo-receipt")
+def undo_receipt(
+    request: Request, rt: RuntimeDep, viewer: ViewerDep, form: CheckedForm, shipment_id: int
+) -> Response:
+    values = text_fields(form)
+    reason = values.get("reason", "").strip()
+    return _act(
+        request,
+        rt,
+        viewer,
+        shipment_id,
+        values,
+        "undone",
+        lambda: shipments.undo_receipt(rt, viewer.principal, shipment_id, reason=reason),
+    )
