@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import random
@@ -14,7 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from unitrace.domain.event_hash import (
+    EventNode,
+    _check,
+    _epc_urn,
+    _timestamp,
+    _utc_millis,
     compute_prehash,
+    compute_prehash_of_fields,
     event_hash,
     hash_prehash,
     normalise_gs1_uri,
@@ -274,3 +281,96 @@ def test_an_event_with_100000_canonical_epcs_hashes_the_same_in_any_order() -> N
     ]
     digest = event_hash(_event(epcList=epcs))
     assert digest == event_hash(_event(epcList=list(reversed(epcs))))
+
+
+# --- fast paths give what the general paths give ----------------------------------------------
+
+_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "shipping",
+            "urn:epcglobal:cbv:bizstep:receiving",
+            "in_transit",
+            "OBSERVE",
+            "+01:00",
+            "12.50",
+            "urn:epc:id:sgtin:4012345.011111.9876",
+            "urn:epc:id:sgln:4012345.00005.0",
+            "https://id.gs1.org/414/9506000000016",
+            "https://id.gs1.org/01/09506000134352/21/AB12",
+            "https://example.com/01/9506000134352/21/AB12",
+            "https://ref.gs1.org/cbv/BizStep-shipping",
+            "cbv:Disp-active",
+            "urn:unitrace:location:7",
+            "2026-11-24T13:00:00.123+01:00",
+        ]
+    ),
+    st.text(max_size=12),
+)
+_STANDARD_FIELDS = st.sampled_from(
+    ["eventTime", "eventTimeZoneOffset", "action", "bizStep", "disposition", "transformationID"]
+)
+
+
+@given(
+    plain=st.dictionaries(_STANDARD_FIELDS, _VALUES, max_size=4),
+    epcs=st.lists(_VALUES, max_size=4),
+    read_point=st.none() | _VALUES,
+    biz_location=st.none() | _VALUES,
+)
+def test_the_common_json_ld_shapes_hash_as_the_same_fields_in_the_xml_shape(
+    plain: dict[str, str], epcs: list[str], read_point: str | None, biz_location: str | None
+) -> None:
+    # compute_prehash renders these shapes directly; compute_prehash_of_fields takes the
+    # general path over the same fields as nodes.
+    event: dict[str, Any] = {"type": "ObjectEvent", **plain, "epcList": epcs}
+    fields: list[EventNode] = [(name, text, []) for name, text in plain.items()]
+    fields.append(("epcList", "", [("epc", epc, []) for epc in epcs]))
+    for name, uri in (("readPoint", read_point), ("bizLocation", biz_location)):
+        if uri is not None:
+            event[name] = {"id": uri}
+            fields.append((name, "", [("id", uri, [])]))
+    assert compute_prehash(event) == compute_prehash_of_fields("ObjectEvent", fields)
+
+
+@given(
+    day=st.dates(min_value=dt.date(1000, 1, 2), max_value=dt.date(9999, 12, 30)),
+    clock=st.times(),
+    digits=st.integers(min_value=0, max_value=3),
+    offset_minutes=st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59),
+    zone=st.sampled_from(["offset", "Z", "+00:00", "-00:00"]),
+)
+def test_times_with_at_most_milliseconds_canonicalise_as_the_general_path_does(
+    day: dt.date, clock: dt.time, digits: int, offset_minutes: int, zone: str
+) -> None:
+    text = f"{day.isoformat()}T{clock.strftime('%H:%M:%S')}"
+    if digits:
+        text += "." + f"{clock.microsecond:06d}"[:digits]
+    if zone == "offset":
+        sign = "-" if offset_minutes < 0 else "+"
+        text += f"{sign}{abs(offset_minutes) // 60:02d}:{abs(offset_minutes) % 60:02d}"
+    else:
+        text += zone
+    assert _timestamp(text) == _utc_millis(dt.datetime.fromisoformat(text))
+
+
+@given(
+    company=st.from_regex(r"[0-9]{6,12}", fullmatch=True),
+    item=st.from_regex(r"[0-9]{1,7}", fullmatch=True),
+    serial=_SERIAL | st.just(""),
+)
+def test_sgtin_epc_uris_normalise_as_the_general_epc_path_does(
+    company: str, item: str, serial: str
+) -> None:
+    uri = f"urn:epc:id:sgtin:{company}.{item}.{serial}"
+    general = _epc_urn("sgtin", [company, item, serial])
+    assert normalise_gs1_uri(uri) == f"https://id.gs1.org/{general}"
+
+
+@given(st.from_regex(r"[0-9]{1,20}", fullmatch=True))
+def test_check_digits_are_the_gs1_weighted_sum(digits: str) -> None:
+    weights = [3 if i % 2 == 0 else 1 for i in range(len(digits))]
+    total = sum(int(d) * w for d, w in zip(reversed(digits), weights, strict=True))
+    assert _check(digits) == digits + str((10 - total % 10) % 10)

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 HASH_PREFIX = "ni:///sha-256;"
@@ -149,6 +150,7 @@ STANDARD_NAMESPACES = {
     "epcis": "https://ref.gs1.org/epcis/",
     "cbvmda": "urn:epcglobal:cbv:mda:",
 }
+_STANDARD_ONLY: Mapping[str, str] = MappingProxyType(dict(STANDARD_NAMESPACES))
 _BARE_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NUMBER_START = frozenset("+-.0123456789")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -162,9 +164,11 @@ _Node: TypeAlias = EventNode
 # --- JSON-LD -> tree ---------------------------------------------------------------------------
 
 
-def _namespaces(context: object) -> dict[str, str]:
-    found = dict(STANDARD_NAMESPACES)
+def _namespaces(context: object) -> Mapping[str, str]:
     items = context if isinstance(context, list) else [context]
+    if not any(isinstance(item, dict) for item in items):
+        return _STANDARD_ONLY  # context URLs only (unitrace's own events): nothing to add
+    found = dict(STANDARD_NAMESPACES)
     for item in items:
         if isinstance(item, dict):
             found.update({str(k): str(v) for k, v in item.items() if isinstance(v, str)})
@@ -261,16 +265,44 @@ def _as_list(value: object) -> list[Any]:
 # --- values ------------------------------------------------------------------------------------
 
 
+# The common spellings of a time: a four-digit year, at most milliseconds, Z or ±hh:mm.
+_COMMON_TIME = re.compile(
+    r"([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,3}))?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+_UTC_ZONES = frozenset({"Z", "+00:00", "-00:00"})
+
+
 def _timestamp(text: str) -> str:
     try:
         parsed = dt.datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         return text
+    common = _COMMON_TIME.fullmatch(text)
+    if common:
+        # A valid time (it parsed) with nothing to round: the same result as below, spelt
+        # out directly when the time in UTC falls on the same day.
+        seconds, fraction, zone = common.groups()
+        millis = f"{fraction or '':0<3}Z"
+        if zone in _UTC_ZONES:
+            return f"{seconds}.{millis}"
+        offset = int(zone[1:3]) * 60 + int(zone[4:6])
+        minute = int(seconds[11:13]) * 60 + int(seconds[14:16])
+        minute += -offset if zone[0] == "+" else offset
+        if 0 <= minute < 24 * 60:
+            return f"{seconds[:11]}{minute // 60:02d}:{minute % 60:02d}{seconds[16:]}.{millis}"
+    return _utc_millis(parsed)
+
+
+def _utc_millis(parsed: dt.datetime) -> str:
+    """A parsed time in UTC, rounded half up to the millisecond (no offset: UTC)."""
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     millis = (parsed.microsecond + 500) // 1000  # half up
     whole = parsed.replace(microsecond=0).astimezone(dt.UTC) + dt.timedelta(milliseconds=millis)
-    return whole.strftime("%Y-%m-%dT%H:%M:%S.") + f"{whole.microsecond // 1000:03d}Z"
+    if whole.year < 1000:  # strftime does not pad the year
+        return whole.strftime("%Y-%m-%dT%H:%M:%S.") + f"{whole.microsecond // 1000:03d}Z"
+    return whole.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def _numeric(text: str) -> str:
@@ -303,23 +335,33 @@ def _canonical_value(name: str, text: str, namespaces: Mapping[str, str]) -> str
     if name in _TIME_FIELDS:
         return _timestamp(text)
     if ":" in text:
-        text = _expand_value(text, namespaces)
+        if text.startswith("https://id.gs1.org/") and _CANONICAL_GS1_URI.fullmatch(text):
+            return text  # what normalise_gs1_uri returns for it, without parsing it
+        if text.partition(":")[0] in namespaces:
+            text = _expand_value(text, namespaces)
         if text.startswith(("urn:epc:", "http")):
             return normalise_gs1_uri(text) or text
     if name in _VOCABULARY_FIELDS:
         text = _vocabulary(name, text)
-    return _numeric(text)
+    return _numeric(text) if text[:1] in _NUMBER_START else text
 
 
 # --- GS1 identifiers -------------------------------------------------------------------------
 
 
 def _check(digits: str) -> str:
-    total = 3 * sum(map(int, digits[::-2])) + sum(map(int, digits[-2::-2]))
+    if digits.isascii() and digits.isdigit():
+        # Sums of the character codes, less those of the zeros: the digit sums, summed in C.
+        odd, even = digits[::-2].encode(), digits[-2::-2].encode()
+        total = 3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)
+    else:
+        total = 3 * sum(map(int, digits[::-2])) + sum(map(int, digits[-2::-2]))
     return digits + str(-total % 10)
 
 
 def _web_encode(text: str) -> str:
+    if text.isalnum():
+        return text  # none of the characters below is alphanumeric
     for char, code in (("!", "%21"), ("(", "%28"), (")", "%29"), ("*", "%2A"), ("+", "%2B")):
         text = text.replace(char, code)
     return text.replace(",", "%2C").replace(":", "%3A")
@@ -364,6 +406,7 @@ def _epc_urn(scheme: str, parts: list[str]) -> str | None:
 
 
 _EPC_URN = re.compile(r"urn:epc:(id|class|idpat):([a-z]+):(\d+)\.(.*)")
+_SGTIN_URN = re.compile(r"urn:epc:id:sgtin:([0-9]+)\.([0-9]+)\.(.*)")
 _DL_KEYS = {
     "gtin": "01",
     "sscc": "00",
@@ -380,6 +423,8 @@ _DL_KEYS = {
     "ginc": "401",
     "gsin": "402",
 }
+_DL_KEY_CODES = frozenset(_DL_KEYS.values())
+_DL_KEY_SEGMENTS = _DL_KEY_CODES | _DL_KEYS.keys()
 # Primary key -> its qualifiers, finest first; only the finest one present is kept.
 _DL_QUALIFIERS = {
     "01": ("21", "235", "10"),
@@ -411,10 +456,12 @@ def _epc_class(kind: str, scheme: str, cp: str, rest: str) -> str | None:
 def _digital_link(uri: str) -> str | None:
     path = uri.split("?", 1)[0].split("#", 1)[0]
     segments = path.split("/")[3:]
+    if _DL_KEY_SEGMENTS.isdisjoint(segments):
+        return None  # no GS1 key here (CBV vocabulary, most other URLs)
     for index, segment in enumerate(segments):
         key = _DL_KEYS.get(segment, segment)
         value = segments[index + 1] if index + 1 < len(segments) else ""
-        if key in _DL_KEYS.values() and value[:1].isdigit():
+        if key in _DL_KEY_CODES and value[:1].isdigit():
             if key == "01":
                 value = value.zfill(14)
             pairs = segments[index + 2 :]
@@ -445,6 +492,10 @@ def normalise_gs1_uri(uri: str) -> str | None:
 
     Accepts EPC URIs, EPC class and pattern URIs and GS1 Digital Link URIs on any domain.
     """
+    sgtin = _SGTIN_URN.fullmatch(uri)
+    if sgtin:  # the commonest EPC URI: what the general path below makes of it, directly
+        cp, item, serial = sgtin.groups()
+        return f"https://id.gs1.org/01/{_gtin(cp, item)}/21/{_web_encode(serial)}"
     match = _EPC_URN.fullmatch(uri)
     if match:
         kind, scheme, cp, rest = match.groups()
@@ -510,10 +561,15 @@ def _epc_list_text(children: Sequence[_Node], namespaces: Mapping[str, str]) -> 
     """
     if any(name != "epc" or grandchildren for name, _, grandchildren in children):
         return None
+    return _epc_values_text([text for _, text, _ in children], namespaces)
+
+
+def _epc_values_text(texts: Iterable[str], namespaces: Mapping[str, str]) -> str:
+    """The sorted ``epc=…`` entries of the EPCs of a list, given as their texts."""
     canonical = _CANONICAL_GS1_URI.fullmatch
     values = [
         text if canonical(text) else _canonical_value("epc", text, namespaces) if text else ""
-        for _, text, _ in children
+        for text in texts
     ]
     rendered = ["epc=" + value for value in values if value]
     rendered.sort()
@@ -570,6 +626,19 @@ def _generic_text(children: Sequence[_Node], namespaces: Mapping[str, str]) -> s
     return "".join(sorted(r for r in rendered if r))
 
 
+_IGNORED_AT_TOP = _IGNORED | {"type"}
+_LOCATIONS = frozenset({"readPoint", "bizLocation"})
+# How ``compute_prehash`` renders a standard field: a plain string, a list of EPCs, a read
+# point or business location holding only its id, or any other field as its node.
+_PLAIN, _EPCS, _ID_ONLY, _NODE = range(4)
+_NO_EPCS: list[str] = []
+_NO_NODE: _Node = ("", "", [])
+
+
+def _has_only_a_string_id(location: Mapping[str, Any]) -> bool:
+    return len(location) == 1 and type(location.get("id")) is str
+
+
 def compute_prehash(
     event: Mapping[str, Any], context: object = None, ignore_fields: Iterable[str] = ()
 ) -> str:
@@ -581,16 +650,54 @@ def compute_prehash(
     them in a document's ``ignoreFields`` (e.g. its own ``repository-x:hash``).
     """
     namespaces = _namespaces(event.get("@context", context))
-    ignored = _IGNORED | {"type"} | frozenset(ignore_fields)
-    nodes: list[_Node] = []
+    ignored = _IGNORED_AT_TOP | frozenset(ignore_fields) if ignore_fields else _IGNORED_AT_TOP
+    # The same result as ``_ordered`` over the fields' nodes, with the common shapes (plain
+    # strings, lists of EPCs, a read point or business location with only an id) rendered
+    # without building nodes. Fields are first read, then rendered, both in event order.
+    standard: list[tuple[int, str, int, str, list[str], _Node]] = []  # see _PLAIN, …
+    rest: list[_Node] = []
     for key, value in event.items():
         if key in ignored or key.startswith("@"):
             continue
-        if isinstance(value, str) and ":" not in key:
-            nodes.append((key, value, []))  # the common case, spelled out because it is hot
+        spec = _EVENT_RANKS.get(key)
+        if spec is None:
+            if isinstance(value, str) and ":" not in key:
+                rest.append((key, value, []))
+            else:
+                rest.extend(_typed(key, value, namespaces))
+        elif isinstance(value, str):
+            standard.append((spec[0], key, _PLAIN, value, _NO_EPCS, _NO_NODE))
+        elif key in _EPC_LISTS and isinstance(value, list):
+            epcs = [e if type(e) is str else _scalar(e) for e in value]
+            standard.append((spec[0], key, _EPCS, "", epcs, _NO_NODE))
+        elif key in _LOCATIONS and type(value) is dict and _has_only_a_string_id(value):
+            standard.append((spec[0], key, _ID_ONLY, value["id"], _NO_EPCS, _NO_NODE))
         else:
-            nodes.extend(_typed(key, value, namespaces))
-    return f"eventType={event.get('type', '')}" + _ordered(nodes, _EVENT_RANKS, namespaces, None)
+            for node in _typed(key, value, namespaces):
+                standard.append((spec[0], key, _NODE, "", _NO_EPCS, node))
+
+    ranked: list[tuple[int, str]] = []
+    strays: list[_Node] = []
+    for rank, key, how, text, epcs, node in standard:
+        if how == _PLAIN:
+            value = _canonical_value(key, text, namespaces) if text else ""
+            rendered = f"{key}={value}" if value else ""
+        elif how == _EPCS:
+            inner = _epc_values_text(epcs, namespaces)
+            rendered = key + inner if inner else ""
+        elif how == _ID_ONLY:
+            value = _canonical_value("id", text, namespaces) if text else ""
+            rendered = f"{key}id={value}" if value else ""
+        else:
+            rendered = _render(node, _EVENT_RANKS[key][1], namespaces, strays)
+        if rendered:
+            ranked.append((rank, rendered))
+    ranked.sort()
+    text = "".join([rendered for _, rendered in ranked])
+    rest.extend(strays)
+    if rest:
+        text += _generic_text(rest, namespaces)
+    return f"eventType={event.get('type', '')}" + text
 
 
 def compute_prehash_of_fields(
