@@ -205,6 +205,11 @@ def parse_scan(text: str) -> Scan:
 def _parse(raw: str) -> Scan:
     if not raw:
         raise ScanError("empty", "nothing was scanned: the text is empty")
+    if len(raw) == CODE_LENGTH and raw.isalnum():  # the common case: a bare code, typed or read
+        try:
+            return Scan(ScanKind.CODE, normalize_code(raw), raw)
+        except InvalidCodeError:
+            pass  # perhaps a GTIN-14 or something else: the general rules below decide
     body = raw
     symbology = _SYMBOLOGY.match(raw)
     letter, modifier = ("", "")

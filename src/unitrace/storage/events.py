@@ -61,19 +61,20 @@ def insert_event(
     **values: Any,
 ) -> int:
     """Append one event row; its row id. Runs once per event: a prepared statement."""
-    unknown = set(values) - set(_EVENT_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown event columns: {', '.join(sorted(unknown))}")
+    if not values.keys() <= _EVENT_DEFAULTS.keys():
+        unknown = sorted(set(values) - set(_EVENT_DEFAULTS))
+        raise TypeError(f"unknown event columns: {', '.join(unknown)}")
+    recorded = db_time(conn, record_time)
     params = _EVENT_DEFAULTS | values
-    params.update(
-        event_id=event_id,
-        organization_id=organization_id,
-        event_type=event_type,
-        event_time=db_time(conn, event_time),
-        record_time=db_time(conn, record_time),
-        details=json.dumps(details or {}, sort_keys=True, separators=(",", ":")),
-        members_in_what=db_bool(conn, bool(params["members_in_what"])),
+    params["event_id"] = event_id
+    params["organization_id"] = organization_id
+    params["event_type"] = event_type
+    params["event_time"] = recorded if event_time == record_time else db_time(conn, event_time)
+    params["record_time"] = recorded
+    params["details"] = (
+        json.dumps(details, sort_keys=True, separators=(",", ":")) if details else "{}"
     )
+    params["members_in_what"] = db_bool(conn, bool(params["members_in_what"]))
     (row_id,) = _INSERT_EVENT.one(conn, **params)
     return int(row_id)
 

@@ -17,38 +17,58 @@ from sqlalchemy import Connection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+_MISSING = object()
+
+
+class _Plan:
+    """A statement compiled for one dialect, and how to lay out its parameters."""
+
+    __slots__ = ("constants", "order", "sql")
+
+    def __init__(self, sql: str, order: tuple[str, ...] | None, constants: dict[str, Any]):
+        self.sql = sql
+        self.order = order  # positional drivers (sqlite3): parameter names in order
+        # values written into the statement (literals); None for the caller's placeholders
+        self.constants = constants
+
+    def args(self, params: dict[str, Any]) -> Any:
+        if self.order is None:  # named drivers (psycopg) take a mapping
+            return self.constants | params if self.constants else params
+        constants = self.constants
+        get = params.get
+        return tuple(
+            value if (value := get(name, _MISSING)) is not _MISSING else constants[name]
+            for name in self.order
+        )
+
 
 class Prepared:
     """One Core statement, compiled once per dialect, run on the raw cursor."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._plans: dict[str, _Plan] = {}
 
-    def _sql(self, conn: Connection) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-        name = conn.dialect.name
-        if name not in self._compiled:
+    def _plan(self, conn: Connection) -> _Plan:
+        plan = self._plans.get(conn.dialect.name)
+        if plan is None:
             compiled = self.statement.compile(dialect=conn.dialect)
             assert isinstance(compiled, SQLCompiler)  # noqa: S101 - a SQL statement compiles so
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
             # constants written into the statement (literal values) travel as parameters too
             constants = dict(compiled.params)
-            self._compiled[name] = (str(compiled), order, constants)
-        return self._compiled[name]
-
-    def _args(self, conn: Connection, params: dict[str, Any]) -> tuple[str, Any]:
-        sql, order, constants = self._sql(conn)
-        merged = constants | params
-        return sql, tuple(merged[name] for name in order) if order is not None else merged
+            plan = _Plan(str(compiled), order, constants)
+            self._plans[conn.dialect.name] = plan
+        return plan
 
     def run(self, conn: Connection, **params: Any) -> Any:
         """Execute with ``params`` inside the connection's transaction; the driver cursor.
 
         The caller reads what it needs (``fetchone``, ``rowcount``) and closes the cursor.
         """
-        sql, args = self._args(conn, params)
+        plan = self._plan(conn)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(sql, args)
+        cursor.execute(plan.sql, plan.args(params))
         return cursor
 
     def one(self, conn: Connection, **params: Any) -> Any:
@@ -69,11 +89,10 @@ class Prepared:
 
     def many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """``executemany`` of the statement over ``rows`` (for small explicit lists)."""
-        sql = self._sql(conn)[0]
-        args = [self._args(conn, r)[1] for r in rows]
+        plan = self._plan(conn)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(sql, args)
+            cursor.executemany(plan.sql, [plan.args(r) for r in rows])
         finally:
             cursor.close()
 
