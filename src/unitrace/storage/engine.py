@@ -8,6 +8,7 @@ PostgreSQL uses a small pool. Transactions are opened by services through
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -63,6 +64,11 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time; this process keeps one connection for writing and
+        # hands it to one transaction at a time (other processes still queue on SQLite's own
+        # lock). It saves a pool checkout and a Connection per write transaction.
+        self._writer: Connection | None = None
+        self._writer_lock = threading.RLock()  # re-entered, begin() says "already begun"
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -84,10 +90,22 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A read-write transaction: committed when the block ends, rolled back if it raises."""
-        with self._connect() as conn:
-            conn = conn.execution_options(unitrace_write=True)
-            with conn.begin():
+        if self.engine.dialect.name != "sqlite":
+            with self._connect() as conn, conn.begin():
                 yield conn
+            return
+        with self._writer_lock:
+            writer = self._writer
+            if writer is None or writer.closed or writer.invalidated:
+                writer = self._connect().execution_options(unitrace_write=True)
+                self._writer = writer
+            try:
+                with writer.begin():
+                    yield writer
+            except BaseException:
+                if writer.invalidated:  # a broken connection is not handed out again
+                    self._writer = None
+                raise
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -108,4 +126,8 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        with self._writer_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self.engine.dispose()
