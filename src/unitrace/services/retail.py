@@ -275,6 +275,10 @@ def sell(
     if terminal is not None and len(terminal) > MAX_TERMINAL_LENGTH:
         raise ValidationError(f"a terminal name has at most {MAX_TERMINAL_LENGTH} characters")
     parsed = _parse(codes)
+    if idempotency_key is None and len(parsed) == 1 and not parsed[0][1].startswith("sscc:"):
+        sold = _sell_one(rt, principal, location_id, parsed[0][1], terminal)
+        if sold is not None:
+            return sold
     body = movement.request_hash(
         {"location_id": location_id, "codes": sorted(k for _, k in parsed), "terminal": terminal}
     )
@@ -289,6 +293,55 @@ def sell(
         if attempts:
             _notify_refused_recalled(rt, principal, attempts[-1])
         raise
+
+
+def _sell_one(
+    rt: Runtime, principal: Principal, location_id: int, code: str, terminal: str | None
+) -> Sale | None:
+    """The ordinary sale — one unit, on sale at this store — as one conditional UPDATE and
+    its event. None when the unit cannot simply be sold: nothing was changed, and the
+    careful path (which explains the refusal) takes over."""
+    with rt.db.transaction() as conn:
+        now = rt.clock()
+        sold = store.sell_one(
+            conn,
+            code=code,
+            organization_id=principal.organization_id,
+            location_id=location_id,
+            at=now,
+        )
+        if sold is None:
+            return None
+        unit_id, gtin, gln = sold
+        where = epcis.location_uri(location_id, gln)
+        draft = EventDraft(
+            event_type=EventType.OBJECT,
+            action=EventAction.OBSERVE,
+            biz_step=BizStep.RETAIL_SELLING,
+            disposition=Disposition.RETAIL_SOLD,
+            event_time=now,
+            epcs=[epcis.unit_epc(code, gtin)],
+            read_point=where,
+            biz_location=where,
+        )
+        recorded = eventlog.record(
+            conn,
+            principal,
+            draft,
+            record_time=now,
+            unit_ids=[unit_id],
+            read_point_id=location_id,
+            biz_location_id=location_id,
+            quantity=1,
+            details={"terminal": terminal} if terminal else None,
+        )
+        return Sale(
+            event_id=recorded.event_id,
+            location_id=location_id,
+            codes=(code,),
+            sold_at=now,
+            terminal=terminal,
+        )
 
 
 def _sell(

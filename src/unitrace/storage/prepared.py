@@ -11,35 +11,35 @@ Parameters are bound by name; the caller passes values the driver takes as they 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-_MISSING = object()
-
 
 class _Plan:
     """A statement compiled for one dialect, and how to lay out its parameters."""
 
-    __slots__ = ("constants", "order", "sql")
+    __slots__ = ("constants", "pick", "positional", "sql")
 
     def __init__(self, sql: str, order: tuple[str, ...] | None, constants: dict[str, Any]):
         self.sql = sql
-        self.order = order  # positional drivers (sqlite3): parameter names in order
         # values written into the statement (literals); None for the caller's placeholders
         self.constants = constants
+        self.positional = order is not None  # sqlite3 takes a tuple, psycopg a mapping
+        names = order or ()
+        if len(names) == 1:
+            only = names[0]
+            self.pick: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda m: (m[only],)
+        else:
+            self.pick = itemgetter(*names) if names else (lambda m: ())
 
     def args(self, params: dict[str, Any]) -> Any:
-        if self.order is None:  # named drivers (psycopg) take a mapping
-            return self.constants | params if self.constants else params
-        constants = self.constants
-        get = params.get
-        return tuple(
-            value if (value := get(name, _MISSING)) is not _MISSING else constants[name]
-            for name in self.order
-        )
+        merged = {**self.constants, **params}
+        return self.pick(merged) if self.positional else merged
 
 
 class Prepared:
@@ -105,6 +105,11 @@ def db_time(conn: Connection, value: dt.datetime) -> Any:
     if conn.dialect.name == "sqlite":  # SQLAlchemy's layout, always with microseconds
         return utc.replace(tzinfo=None).isoformat(" ", timespec="microseconds")
     return utc
+
+
+def db_date(conn: Connection, value: dt.date) -> Any:
+    """A date as the driver should receive it (SQLite stores ISO text)."""
+    return value.isoformat() if conn.dialect.name == "sqlite" else value
 
 
 def db_bool(conn: Connection, value: bool) -> Any:

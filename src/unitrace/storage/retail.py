@@ -8,9 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    exists,
+    literal,
+    select,
+    update,
+)
 
-from unitrace.storage.prepared import Prepared, date_from_db, db_time, time_from_db
+from unitrace.storage.prepared import Prepared, date_from_db, db_date, db_time, time_from_db
 from unitrace.storage.schema import (
     batches,
     event_units,
@@ -158,6 +167,67 @@ _MARK_ONE_SOLD = Prepared(
     )
     .returning(units.c.id)
 )
+
+
+# The whole of an ordinary sale in one statement: the unit, by code, still on sale, held by
+# this retailer at this store, its batch not expired — sold, with what the event needs.
+# Zero rows means "not like that": the caller then takes the careful path that says why.
+_SELL_ONE = Prepared(
+    update(units)
+    .where(
+        units.c.code == bindparam("code"),
+        units.c.disposition == "sellable_accessible",
+        units.c.custodian_organization_id == bindparam("org"),
+        units.c.location_id == bindparam("store"),
+        exists(
+            select(literal(1))
+            .select_from(
+                locations.join(organizations, organizations.c.id == locations.c.organization_id)
+            )
+            .where(
+                locations.c.id == bindparam("store"),
+                locations.c.organization_id == bindparam("org"),
+                locations.c.kind == "store",
+                organizations.c.kind == "retailer",
+            )
+        ),
+        ~exists(
+            select(literal(1)).where(
+                batches.c.id == units.c.batch_id, batches.c.expires_on < bindparam("today")
+            )
+        ),
+    )
+    .values(
+        disposition="retail_sold",
+        previous_disposition="sellable_accessible",
+        sold_at=bindparam("at"),
+        parent_container_id=None,
+        updated_at=bindparam("at"),
+    )
+    .returning(
+        units.c.id,
+        select(products.c.gtin).where(products.c.id == units.c.product_id).scalar_subquery(),
+        select(locations.c.gln).where(locations.c.id == bindparam("store")).scalar_subquery(),
+    )
+)
+
+
+def sell_one(
+    conn: Connection, *, code: str, organization_id: int, location_id: int, at: dt.datetime
+) -> tuple[int, str | None, str | None] | None:
+    """Sell the unit ``code`` if it may simply be sold here: ``(unit id, gtin, store gln)``.
+
+    None means nothing changed (unknown, not on sale, elsewhere, expired, not a store …).
+    """
+    row = _SELL_ONE.one(
+        conn,
+        code=code,
+        org=organization_id,
+        store=location_id,
+        at=db_time(conn, at),
+        today=db_date(conn, at.date()),
+    )
+    return None if row is None else (int(row[0]), row[1], row[2])
 
 
 def update_sold_unit(
