@@ -7,6 +7,7 @@ from sqlalchemy import select, text
 
 from tests.factories import first_location, make_batch, make_location, make_org, make_product
 from unitrace.adapters.clock import FixedClock
+from unitrace.domain.lifecycle import Operation
 from unitrace.domain.model import Disposition, OrganizationKind, Principal
 from unitrace.errors import ConflictError, NotFoundError, OperationRefusedError, ValidationError
 from unitrace.services import audit, containers, retail, serialization, shipments, webhooks
@@ -374,3 +375,26 @@ def test_a_mistaken_receipt_is_undone_by_error_declaration_and_received_again(
     assert late.value.details[0]["reason"] == "undo_window_passed"
     with pytest.raises(NotFoundError):
         shipments.undo_receipt(rt, brand, draft.id)
+
+
+def test_a_case_holding_a_damaged_unit_does_not_ship_and_nothing_moves(
+    rt: Runtime, parties: tuple[Principal, Principal, int]
+) -> None:
+    brand, retailer, store = parties
+    codes = commission(rt, brand, 3)
+    case = containers.create_containers(rt, brand, kind="case")[0].code
+    containers.pack(rt, brand, container=case, items=codes)
+    retail.change_disposition(rt, brand, operation=Operation.MARK_DAMAGED, codes=[codes[1]])
+    draft = shipments.create_shipment(
+        rt,
+        brand,
+        destination_organization_id=retailer.organization_id,
+        destination_location_id=store,
+        items=[case],
+    )
+    before = state(rt, codes)
+    with pytest.raises(OperationRefusedError) as refused:
+        shipments.ship(rt, brand, draft.id)
+    assert [(d["code"], d["reason"]) for d in refused.value.details] == [(codes[1], "damaged")]
+    assert state(rt, codes) == before
+    assert shipments.get_shipment(rt, brand, draft.id).status == "draft"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from unitrace.domain import epcis
 from unitrace.domain.codes import ALPHABET
@@ -421,11 +421,6 @@ def _ship(
         & units.c.disposition.in_(_IN_STOCK)
         & units.c.shipment_id.is_(None)
     )
-    offenders = supply.unit_offenders(conn, unit_set, ok)
-    if offenders:
-        raise movement.refuse(
-            "ship", [_unit_refusal(u, principal, Operation.SHIP) for u in offenders]
-        )
     changed = supply.update_units(
         conn,
         unit_set,
@@ -438,6 +433,14 @@ def _ship(
         },
     )
     if changed != expected:
+        # Write first, explain only when needed: the units the UPDATE left alone are the
+        # ones that may not ship; raising rolls back the ones it changed.
+        shipped_now = func.coalesce(units.c.shipment_id, 0) == shipment_id
+        offenders = supply.unit_offenders(conn, unit_set, shipped_now)
+        if offenders:
+            raise movement.refuse(
+                "ship", [_unit_refusal(u, principal, Operation.SHIP) for u in offenders]
+            )
         raise ConflictError("some units changed while shipping; nothing was shipped, try again")
     box_set = supply.containers_in(boxes)
     supply.update_containers(
@@ -967,7 +970,7 @@ def _receive(
             shipment_id=shipment_id,
         ).event_id
     _notify(conn, row, "shipment.received", now, {"status": status, "received": received})
-    return _report(conn, row, status, received, all_scans, event_id)
+    return _report(conn, row, status, received, all_scans, event_id, counts)
 
 
 def _scan_epcs(conn: Connection, scan_rows: Sequence[dict[str, Any]]) -> set[str]:
@@ -1040,8 +1043,10 @@ def _report(
     received: int,
     all_scans: Sequence[dict[str, Any]],
     event_id: str | None,
+    counts: dict[str, int] | None = None,
 ) -> ReceiptReport:
-    counts = store.manifest_counts(conn, row["id"])
+    if counts is None:
+        counts = store.manifest_counts(conn, row["id"])
 
     def raws(result: str) -> tuple[str, ...]:
         return tuple(s["raw"] for s in all_scans if s["result"] == result)[:_REPORT_LIMIT]
