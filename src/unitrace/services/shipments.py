@@ -861,15 +861,26 @@ def _receive(
     boxes, loose = store.scanned_ids(conn, shipment_id, accepted_only=True)
     rejected_boxes, rejected_loose = _rejected_ids(all_scans)
     rejected_set = supply.units_in(rejected_boxes, rejected_loose, name="rejected_tree")
-    in_transit = store.manifest_units(conn, shipment_id, "in_transit")
-    scanned = supply.units_in(boxes, loose)
-    accepted = supply.units_where(
-        scanned,
-        units.c.id.in_(in_transit),
-        units.c.id.not_in(rejected_set),
+    on_board = (
         units.c.shipment_id == shipment_id,
         units.c.disposition == Disposition.IN_TRANSIT.value,
     )
+    top_boxes, top_loose = store.item_ids(conn, shipment_id)
+    if (
+        not (rejected_boxes or rejected_loose)
+        and set(top_boxes) <= set(boxes)
+        and (set(top_loose) <= set(loose))
+    ):
+        # Everything put on the shipment was scanned (one pallet scan, typically): the units
+        # to take in are simply those still on board — an index range, no container walk.
+        accepted = select(units.c.id).where(*on_board)
+    else:
+        accepted = supply.units_where(
+            supply.units_in(boxes, loose),
+            units.c.id.in_(store.manifest_units(conn, shipment_id, "in_transit")),
+            units.c.id.not_in(rejected_set),
+            *on_board,
+        )
     # Set-based throughout: the manifest rows flip to "received" first, and from then on
     # they *are* the set of units this receipt takes in (a shipment is received only once).
     received = store.set_manifest_status(conn, shipment_id, accepted, "in_transit", "received")

@@ -416,6 +416,12 @@ units = Table(
         sqlite_where=text("parent_container_id IS NOT NULL"),
         postgresql_where=text("parent_container_id IS NOT NULL"),
     ),
+    Index(
+        "ix_units_shipment_id",
+        "shipment_id",
+        sqlite_where=text("shipment_id IS NOT NULL"),
+        postgresql_where=text("shipment_id IS NOT NULL"),
+    ),
 )
 
 idempotency_keys = Table(
