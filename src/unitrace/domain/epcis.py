@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from unitrace.domain.event_hash import event_hash
+from unitrace.domain.event_hash import HASH_PREFIX, HASH_SUFFIX, compute_prehash, event_hash
 from unitrace.domain.model import BizStep, Disposition, EventAction, EventType
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -129,6 +130,38 @@ def to_jsonld(draft: EventDraft) -> dict[str, Any]:
 def event_id(event: Mapping[str, Any]) -> str:
     """The CBV 2.0 event hash of a JSON-LD event: its ``eventID``."""
     return event_hash(event, [CONTEXT])
+
+
+_SERIAL = re.compile(r"[0-9A-Z]+")
+_CHUNK = 50_000
+
+
+def members_event_id(event: Mapping[str, Any], prefix: str, codes: Iterable[str]) -> str:
+    """The event hash of ``event`` with ``epcList`` = ``prefix + code`` for every code.
+
+    The same value :func:`event_id` gives for the full list, without building it: the
+    pre-hash of the event around one stand-in EPC is computed once, and the sorted EPCs are
+    fed to SHA-256 in chunks in its place (a million codes cost ~0.5 s instead of ~1.7 s, and
+    no 60-MB string). ``prefix`` is one :func:`unit_epc` makes, which the canonical form keeps
+    unchanged, and codes are canonical unit codes ([0-9A-Z]); anything else is refused.
+    """
+    stand_in = prefix + "0"
+    document = dict(event)
+    document["epcList"] = [stand_in]
+    prehash = compute_prehash(document, [CONTEXT])
+    marker = "epc=" + stand_in
+    if prehash.count(marker) != 1:
+        raise ValueError(f"{prefix!r} is not kept as it is by the canonical form")
+    head, tail = prehash.split(marker)
+    digest = hashlib.sha256(head.encode("utf-8"))
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        if not all(_SERIAL.fullmatch(code) for code in chunk):
+            raise ValueError("unit codes are [0-9A-Z] only")
+        digest.update("".join(f"epc={prefix}{code}" for code in chunk).encode("utf-8"))
+    digest.update(tail.encode("utf-8"))
+    return HASH_PREFIX + digest.hexdigest() + HASH_SUFFIX
 
 
 def chain_hash(

@@ -42,6 +42,7 @@ def record(
     unit_ids: Select[Any] | Sequence[int] | None = None,
     container_ids: Select[Any] | None = None,
     members_prefix: str | None = None,
+    member_codes: Sequence[str] | None = None,
     read_point_id: int | None = None,
     biz_location_id: int | None = None,
     batch_id: int | None = None,
@@ -58,12 +59,15 @@ def record(
     event affects (contents of a shipped pallet included): they become the membership rows
     that make a unit's timeline one index lookup. ``members_prefix`` marks a commissioning
     event whose ``epcList`` is every unit it created (``prefix + code``); the list is not
-    stored twice but rebuilt from the units when the event is read or verified.
+    stored twice but rebuilt from the units when the event is read or verified; the draft's
+    ``epcs`` are then ignored and ``member_codes`` (the codes, any order) give the hash.
     """
     document = epcis.to_jsonld(draft)
-    event_id = epcis.event_id(document)
     if members_prefix is not None:
+        event_id = epcis.members_event_id(document, members_prefix, member_codes or ())
         document["epcList"] = MEMBERS
+    else:
+        event_id = epcis.event_id(document)
     seq, head = store.chain_head(conn, principal.organization_id)
     link = epcis.chain_hash(
         head, event_id=event_id, record_time=record_time, error_declaration=error_declaration

@@ -189,7 +189,7 @@ def _commission(
             biz_step=BizStep.COMMISSIONING,
             disposition=Disposition.ACTIVE,
             event_time=now,
-            epcs=[prefix + code for code in codes],
+            epcs=(),  # every unit it creates: hashed from member_codes, never listed twice
             read_point=where,
             biz_location=where,
             ilmd={"lotNumber": batch.lot_number}
@@ -201,6 +201,7 @@ def _commission(
             draft,
             record_time=now,
             members_prefix=prefix,
+            member_codes=codes,
             read_point_id=location_id,
             biz_location_id=location_id,
             batch_id=batch_id,
