@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from unitrace.domain.codes import InvalidCodeError, normalize_code
 from unitrace.domain.epcis import expand_event_id
-from unitrace.domain.gs1 import build_digital_link, short_link
+from unitrace.domain.gs1 import build_digital_link
 from unitrace.domain.model import Disposition, Page, Principal, UnitView
 from unitrace.errors import NotFoundError, ValidationError
 from unitrace.services.catalog import check_page
@@ -22,7 +22,7 @@ def _to_view(rt: Runtime, row: UnitRow) -> UnitView:
         gtin=gtin,
         lot_number=lot,
         location_name=location_name,
-        short_url=short_link(base, unit.code),
+        short_url=f"{base}/{unit.code}",  # stored codes are canonical: nothing to check again
         digital_link=build_digital_link(base, gtin, lot=lot, serial=unit.code) if gtin else None,
     )
 
