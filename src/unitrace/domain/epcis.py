@@ -136,6 +136,60 @@ _SERIAL = re.compile(r"[0-9A-Z]+")
 _CHUNK = 50_000
 
 
+_PLAIN_EPC = re.compile(
+    r"https://id\.gs1\.org/(?:01/[0-9]{14}/21/[0-9A-Z]+|00/[0-9]{18})"
+    r"|urn:unitrace:(?:unit|container):[0-9A-Z]+"
+)
+_PLAIN_PLACE = re.compile(r"https://id\.gs1\.org/414/[0-9]{13}|urn:unitrace:location:[0-9]+")
+_OFFSET = re.compile(r"[+-](?:0[0-9]|1[0-4]):[0-5][0-9]")
+
+
+def plain_event_id(draft: EventDraft) -> str | None:
+    """The event hash of the simplest and commonest events (an ObjectEvent naming units or
+    containers by the identifiers above, with a step, a disposition and places, nothing else:
+    a sale, a return, a destruction), built directly; None for anything else.
+
+    The pre-hash is exactly what the general canonicalisation produces for such an event
+    (a property test holds the two together): these identifiers are already canonical.
+    """
+    if (
+        draft.event_type is not EventType.OBJECT
+        or draft.parent is not None
+        or draft.biz_transactions
+        or draft.sources
+        or draft.destinations
+        or draft.ilmd
+        or not draft.epcs
+        or not _OFFSET.fullmatch(draft.time_zone_offset)
+    ):
+        return None
+    for uri in draft.epcs:
+        if not _PLAIN_EPC.fullmatch(uri):
+            return None
+    parts = [
+        "eventType=ObjectEvent",
+        "eventTime=",
+        format_time(draft.event_time),
+        "eventTimeZoneOffset=",
+        draft.time_zone_offset,
+        "epcList",
+        "".join(sorted("epc=" + uri for uri in draft.epcs)),
+        "action=",
+        draft.action.value,
+        "bizStep=https://ref.gs1.org/cbv/BizStep-",
+        draft.biz_step.value,
+    ]
+    if draft.disposition is not None:
+        parts += ["disposition=https://ref.gs1.org/cbv/Disp-", draft.disposition.value]
+    for name, place in (("readPoint", draft.read_point), ("bizLocation", draft.biz_location)):
+        if place:
+            if not _PLAIN_PLACE.fullmatch(place):
+                return None
+            parts += [name, "id=", place]
+    prehash = "".join(parts)
+    return HASH_PREFIX + hashlib.sha256(prehash.encode("utf-8")).hexdigest() + HASH_SUFFIX
+
+
 def members_event_id(event: Mapping[str, Any], prefix: str, codes: Iterable[str]) -> str:
     """The event hash of ``event`` with ``epcList`` = ``prefix + code`` for every code.
 

@@ -67,7 +67,7 @@ def record(
         event_id = epcis.members_event_id(document, members_prefix, member_codes or ())
         document["epcList"] = MEMBERS
     else:
-        event_id = epcis.event_id(document)
+        event_id = epcis.plain_event_id(draft) or epcis.event_id(document)
     seq, head = store.chain_head(conn, principal.organization_id)
     link = epcis.chain_hash(
         head, event_id=event_id, record_time=record_time, error_declaration=error_declaration
