@@ -27,7 +27,7 @@ from unitrace.domain.model import (
     Role,
 )
 from unitrace.domain.scan import ScanError, validate_sscc
-from unitrace.errors import NotFoundError, ValidationError
+from unitrace.errors import ValidationError
 from unitrace.services import eventlog, movement
 from unitrace.services.access import require
 from unitrace.services.catalog import check_page
@@ -355,10 +355,3 @@ def _direct_units(conn: Connection, container_id: int) -> list[Item]:
     ).scalars()
     found = supply.find_items(conn, list(codes))
     return sorted(found.values(), key=lambda i: i.code)
-
-
-def container_or_404(conn: Connection, principal: Principal, code: str) -> Item:
-    try:
-        return _one_container(conn, principal, code)
-    except ValidationError as exc:
-        raise NotFoundError(str(exc)) from exc

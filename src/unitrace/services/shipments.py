@@ -368,6 +368,35 @@ def _parties(
     return sources, destinations
 
 
+def _shipment_event(
+    conn: Connection,
+    row: dict[str, Any],
+    step: BizStep,
+    disposition: Disposition | None,
+    epcs: Sequence[str],
+    *,
+    at: int | None,
+    now: dt.datetime,
+) -> EventDraft:
+    """An ObjectEvent about this shipment, seen at location ``at``: what moved, its desadv,
+    and the shipper and receiver as source and destination."""
+    sources, destinations = _parties(row, conn)
+    place = _place(conn, at)
+    return EventDraft(
+        event_type=EventType.OBJECT,
+        action=EventAction.OBSERVE,
+        biz_step=step,
+        disposition=disposition,
+        event_time=now,
+        epcs=epcs,
+        read_point=place,
+        biz_location=place,
+        biz_transactions=_transaction(row),
+        sources=sources,
+        destinations=destinations,
+    )
+
+
 def _transaction(row: dict[str, Any]) -> list[tuple[str, str]]:
     return [("desadv", epcis.shipment_uri(row["organization_id"], row["number"]))]
 
@@ -454,20 +483,14 @@ def _ship(
             "updated_at": now,
         },
     )
-    sources, destinations = _parties(row, conn)
-    place = _place(conn, row["source_location_id"])
-    draft = EventDraft(
-        event_type=EventType.OBJECT,
-        action=EventAction.OBSERVE,
-        biz_step=BizStep.SHIPPING,
-        disposition=Disposition.IN_TRANSIT,
-        event_time=now,
-        epcs=[movement.epc_of(i) for i in items],
-        read_point=place,
-        biz_location=place,
-        biz_transactions=_transaction(row),
-        sources=sources,
-        destinations=destinations,
+    draft = _shipment_event(
+        conn,
+        row,
+        BizStep.SHIPPING,
+        Disposition.IN_TRANSIT,
+        [movement.epc_of(i) for i in items],
+        at=row["source_location_id"],
+        now=now,
     )
     store.update_shipment(conn, shipment_id, status="shipped", shipped_at=now, unit_count=expected)
     eventlog.record(
@@ -567,19 +590,8 @@ def void_shipment(
         store.update_shipment(
             conn, shipment_id, status="voided" if received == 0 else row["status"], closed_at=now
         )
-        sources, destinations = _parties(row, conn)
-        place = _place(conn, row["source_location_id"])
-        draft = EventDraft(
-            event_type=EventType.OBJECT,
-            action=EventAction.OBSERVE,
-            biz_step=BizStep.VOID_SHIPPING,
-            event_time=now,
-            epcs=top,
-            read_point=place,
-            biz_location=place,
-            biz_transactions=_transaction(row),
-            sources=sources,
-            destinations=destinations,
+        draft = _shipment_event(
+            conn, row, BizStep.VOID_SHIPPING, None, top, at=row["source_location_id"], now=now
         )
         eventlog.record(
             conn,
@@ -953,20 +965,14 @@ def _receive(
     if received:
         accepted_scans = [s for s in all_scans if s["result"] == "expected" and not s["rejected"]]
         epcs = sorted(_scan_epcs(conn, accepted_scans))
-        sources, destinations = _parties(row, conn)
-        place = _place(conn, destination)
-        draft = EventDraft(
-            event_type=EventType.OBJECT,
-            action=EventAction.OBSERVE,
-            biz_step=BizStep.RECEIVING,
-            disposition=Disposition.SELLABLE_ACCESSIBLE,
-            event_time=now,
-            epcs=epcs,
-            read_point=place,
-            biz_location=place,
-            biz_transactions=_transaction(row),
-            sources=sources,
-            destinations=destinations,
+        draft = _shipment_event(
+            conn,
+            row,
+            BizStep.RECEIVING,
+            Disposition.SELLABLE_ACCESSIBLE,
+            epcs,
+            at=destination,
+            now=now,
         )
         event_id = eventlog.record(
             conn,
@@ -1131,7 +1137,7 @@ def undo_receipt(
             & units.c.shipment_id.is_(None)
         )
         offenders = supply.unit_offenders(conn, received, ok)
-        expired = supply.expired_count(conn, received, now.date())
+        expired = supply.expired_codes(conn, received, now.date())
         if offenders or expired:
             refusals = [_unit_refusal(u, principal, Operation.UNDO_RECEIPT) for u in offenders]
             refusals += [
@@ -1168,20 +1174,14 @@ def undo_receipt(
             )
         if receipt is not None:
             document = eventlog.stored_event(conn, receipt)
-            sources, destinations = _parties(row, conn)
-            place = _place(conn, row["destination_location_id"])
-            draft = EventDraft(
-                event_type=EventType.OBJECT,
-                action=EventAction.OBSERVE,
-                biz_step=BizStep.RECEIVING,
-                disposition=Disposition.IN_TRANSIT,
-                event_time=now,
-                epcs=list(document.get("epcList", [])),
-                read_point=place,
-                biz_location=place,
-                biz_transactions=_transaction(row),
-                sources=sources,
-                destinations=destinations,
+            draft = _shipment_event(
+                conn,
+                row,
+                BizStep.RECEIVING,
+                Disposition.IN_TRANSIT,
+                list(document.get("epcList", [])),
+                at=row["destination_location_id"],
+                now=now,
             )
             corrective = eventlog.record(
                 conn,

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, literal, select, update
+from sqlalchemy import Connection, Select, bindparam, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -201,16 +201,6 @@ def member_codes(conn: Connection, event_row_id: int) -> list[tuple[str, str | N
         .order_by(units.c.code)
     )
     return [(r.code, r.gtin) for r in rows]
-
-
-def count_chained(conn: Connection, organization_id: int) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(events)
-            .where(events.c.organization_id == organization_id, events.c.seq.is_not(None))
-        ).scalar_one()
-    )
 
 
 def copy_members(conn: Connection, from_row_id: int, to_row_id: int) -> None:

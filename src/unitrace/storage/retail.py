@@ -19,7 +19,7 @@ from sqlalchemy import (
     update,
 )
 
-from unitrace.storage.prepared import Prepared, date_from_db, db_date, db_time, time_from_db
+from unitrace.storage.prepared import Prepared, db_date, db_time
 from unitrace.storage.schema import (
     batches,
     event_units,
@@ -30,7 +30,7 @@ from unitrace.storage.schema import (
     shipments,
     units,
 )
-from unitrace.storage.supply import Item
+from unitrace.storage.supply import UNIT_ITEM, Item, find_items, unit_item
 
 
 @dataclass(frozen=True)
@@ -314,83 +314,15 @@ def previous_disposition_now() -> Any:
     return units.c.disposition
 
 
-_UNITS_BY_CODE = (
-    select(
-        units.c.id,
-        units.c.code,
-        units.c.organization_id,
-        units.c.custodian_organization_id,
-        units.c.disposition,
-        units.c.parent_container_id,
-        units.c.location_id,
-        units.c.shipment_id,
-        units.c.sold_at,
-        units.c.previous_disposition,
-        products.c.gtin,
-        batches.c.expires_on,
-    )
-    .join(products, products.c.id == units.c.product_id)
-    .join(batches, batches.c.id == units.c.batch_id)
-)
-_UNIT_BY_CODE = Prepared(_UNITS_BY_CODE.where(units.c.code == bindparam("code")))
+_UNIT_BY_CODE = Prepared(UNIT_ITEM.where(units.c.code == bindparam("code")))
+_UNIT_ITEM_COLUMNS = tuple(UNIT_ITEM.selected_columns.keys())
 
 
 def find_units(conn: Connection, codes: Sequence[str]) -> dict[str, Item]:
-    """Units by code, whoever holds them, in one prepared query (the till's lookup)."""
+    """Items by code, whoever holds them; one code (the till's lookup) in a prepared query."""
     if len(codes) == 1:
         row = _UNIT_BY_CODE.one(conn, code=codes[0])
-        return {} if row is None else {row[1]: _item(row)}
-    return {
-        row.code: Item(
-            kind="unit",
-            id=row.id,
-            code=row.code,
-            organization_id=row.organization_id,
-            custodian_organization_id=row.custodian_organization_id,
-            disposition=row.disposition,
-            parent_container_id=row.parent_container_id,
-            location_id=row.location_id,
-            shipment_id=row.shipment_id,
-            gtin=row.gtin,
-            expires_on=row.expires_on,
-            sold_at=row.sold_at,
-            previous_disposition=row.previous_disposition,
-        )
-        for row in conn.execute(
-            _UNITS_BY_CODE.where(units.c.code.in_(bindparam("codes", expanding=True))),
-            {"codes": list(codes)},
-        )
-    }
-
-
-def _item(row: Any) -> Item:
-    """An Item from a raw row of ``_UNITS_BY_CODE``'s columns."""
-    (
-        id_,
-        code,
-        organization_id,
-        custodian,
-        disposition,
-        parent,
-        location,
-        shipment,
-        sold_at,
-        previous,
-        gtin,
-        expires_on,
-    ) = row
-    return Item(
-        kind="unit",
-        id=id_,
-        code=code,
-        organization_id=organization_id,
-        custodian_organization_id=custodian,
-        disposition=disposition,
-        parent_container_id=parent,
-        location_id=location,
-        shipment_id=shipment,
-        gtin=gtin,
-        expires_on=date_from_db(expires_on),
-        sold_at=time_from_db(sold_at),
-        previous_disposition=previous,
-    )
+        if row is None:
+            return {}
+        return {row[1]: unit_item(dict(zip(_UNIT_ITEM_COLUMNS, row, strict=True)))}
+    return find_items(conn, codes)

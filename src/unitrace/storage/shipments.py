@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -271,18 +270,6 @@ def scanned_ids(
         [int(r.container_id) for r in rows if r.container_id is not None],
         [int(r.unit_id) for r in rows if r.unit_id is not None],
     )
-
-
-def location_kind(conn: Connection, organization_id: int, location_id: int) -> str | None:
-    return conn.execute(
-        select(locations.c.kind).where(
-            locations.c.id == location_id, locations.c.organization_id == organization_id
-        )
-    ).scalar()
-
-
-def now_or(value: dt.datetime | None, default: dt.datetime) -> dt.datetime:
-    return value or default
 
 
 def step_events(

@@ -21,17 +21,16 @@ from sqlalchemy import (
     false,
     func,
     insert,
-    literal,
     select,
     union,
     update,
 )
 
+from unitrace.storage.prepared import date_from_db, time_from_db
 from unitrace.storage.schema import (
     batches,
     containers,
     locations,
-    organizations,
     products,
     units,
 )
@@ -60,7 +59,8 @@ class Item:
     lot_number: str | None = None
 
 
-_UNIT_ITEM = (
+# Everything the rules need to know about a unit, in one query (and one constructor below).
+UNIT_ITEM = (
     select(
         units.c.id,
         units.c.code,
@@ -82,34 +82,39 @@ _UNIT_ITEM = (
 )
 
 
+def unit_item(row: Any) -> Item:
+    """An Item from a row of ``UNIT_ITEM``'s columns (as the driver returned them)."""
+    return Item(
+        kind="unit",
+        id=row["id"],
+        code=row["code"],
+        organization_id=row["organization_id"],
+        custodian_organization_id=row["custodian_organization_id"],
+        disposition=row["disposition"],
+        parent_container_id=row["parent_container_id"],
+        location_id=row["location_id"],
+        shipment_id=row["shipment_id"],
+        gtin=row["gtin"],
+        expires_on=date_from_db(row["expires_on"]),
+        sold_at=time_from_db(row["sold_at"]),
+        previous_disposition=row["previous_disposition"],
+        product_name=row["product_name"],
+        lot_number=row["lot_number"],
+    )
+
+
 def find_items(conn: Connection, codes: Iterable[str]) -> dict[str, Item]:
     """Units and containers by code, whoever they belong to (callers apply visibility)."""
     wanted = sorted(set(codes))
     if not wanted:
         return {}
     found: dict[str, Item] = {}
-    for row in conn.execute(_UNIT_ITEM.where(units.c.code.in_(wanted))):
-        found[row.code] = Item(
-            kind="unit",
-            id=row.id,
-            code=row.code,
-            organization_id=row.organization_id,
-            custodian_organization_id=row.custodian_organization_id,
-            disposition=row.disposition,
-            parent_container_id=row.parent_container_id,
-            location_id=row.location_id,
-            shipment_id=row.shipment_id,
-            gtin=row.gtin,
-            expires_on=row.expires_on,
-            sold_at=row.sold_at,
-            previous_disposition=row.previous_disposition,
-            product_name=row.product_name,
-            lot_number=row.lot_number,
-        )
+    for row in conn.execute(UNIT_ITEM.where(units.c.code.in_(wanted))).mappings():
+        found[row["code"]] = unit_item(row)
     rest = [c for c in wanted if c not in found]
     if rest:
-        for row in conn.execute(select(containers).where(containers.c.code.in_(rest))):
-            found[row.code] = container_item(row)
+        for box in conn.execute(select(containers).where(containers.c.code.in_(rest))):
+            found[box.code] = container_item(box)
     return found
 
 
@@ -206,28 +211,9 @@ def unit_offenders(
     """Up to ``limit`` units of the set that do not satisfy ``ok``, by code."""
     sub = ids.subquery()
     rows = conn.execute(
-        _UNIT_ITEM.where(units.c.id.in_(select(sub.c[0])), ~ok).order_by(units.c.code).limit(limit)
-    )
-    return [
-        Item(
-            kind="unit",
-            id=r.id,
-            code=r.code,
-            organization_id=r.organization_id,
-            custodian_organization_id=r.custodian_organization_id,
-            disposition=r.disposition,
-            parent_container_id=r.parent_container_id,
-            location_id=r.location_id,
-            shipment_id=r.shipment_id,
-            gtin=r.gtin,
-            expires_on=r.expires_on,
-            sold_at=r.sold_at,
-            previous_disposition=r.previous_disposition,
-            product_name=r.product_name,
-            lot_number=r.lot_number,
-        )
-        for r in rows
-    ]
+        UNIT_ITEM.where(units.c.id.in_(select(sub.c[0])), ~ok).order_by(units.c.code).limit(limit)
+    ).mappings()
+    return [unit_item(r) for r in rows]
 
 
 def execute_counted(conn: Connection, statement: Any) -> int:
@@ -271,15 +257,7 @@ def update_containers(
     )
 
 
-def unit_codes(conn: Connection, ids: Select[Any], limit: int | None = None) -> list[str]:
-    sub = ids.subquery()
-    query = select(units.c.code).where(units.c.id.in_(select(sub.c[0]))).order_by(units.c.code)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(conn.execute(query).scalars())
-
-
-def expired_count(conn: Connection, ids: Select[Any], today: dt.date) -> list[str]:
+def expired_codes(conn: Connection, ids: Select[Any], today: dt.date) -> list[str]:
     """Codes (up to 20) of units in the set whose batch has expired."""
     sub = ids.subquery()
     rows = conn.execute(
@@ -393,17 +371,3 @@ def location_gln(conn: Connection, location_id: int | None) -> str | None:
     if location_id is None:
         return None
     return conn.execute(select(locations.c.gln).where(locations.c.id == location_id)).scalar()
-
-
-def location_row(conn: Connection, location_id: int) -> Any:
-    return conn.execute(select(locations).where(locations.c.id == location_id)).first()
-
-
-def organization_kind(conn: Connection, organization_id: int) -> str | None:
-    return conn.execute(
-        select(organizations.c.kind).where(organizations.c.id == organization_id)
-    ).scalar()
-
-
-def literal_id(value: int) -> Any:
-    return literal(value)
