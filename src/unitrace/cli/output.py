@@ -90,7 +90,12 @@ def print_table(
     columns: Sequence[str | Column], rows: Iterable[Sequence[Any]], *, title: str | None = None
 ) -> None:
     # Long values wrap or fold onto the next line; none is cut off with an ellipsis.
-    headers = [c if isinstance(c, Column) else Column(c, overflow="fold") for c in columns]
+    # A Column keeps the cells of the table it is in: modules declare their columns once, so
+    # each table gets fresh copies (else one table's cells would turn up in the next).
+    headers = [
+        dataclasses.replace(c, _cells=[]) if isinstance(c, Column) else Column(c, overflow="fold")
+        for c in columns
+    ]
     table = Table(*headers, title=title, title_justify="left")
     # Cells are Text, not markup: a product called "[bold]" is printed as typed.
     for row in rows:
