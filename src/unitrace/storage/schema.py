@@ -518,3 +518,60 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
 )
+
+RECALL_STATUSES = ("draft", "active", "closed")
+RECALL_SEVERITIES = ("I", "II", "III")
+RECALL_OUTCOMES = ("quarantined", "returned", "released")
+
+# A recall: its definition (``scope`` is JSON, see domain.recalls.Scope) and its state.
+recalls = Table(
+    "recalls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("severity", String(5), nullable=False),
+    Column("retailer_instructions", Text, nullable=False, server_default=""),
+    Column("consumer_instructions", Text, nullable=False, server_default=""),
+    Column("status", String(10), nullable=False, server_default="draft"),
+    Column("scope", Text, nullable=False, server_default="{}"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(200), nullable=False, server_default=""),
+    Column("activated_at", UTCDateTime()),
+    Column("activated_by", String(200)),
+    Column("closed_at", UTCDateTime()),
+    Column("closed_by", String(200)),
+    Column("unit_count", Integer, nullable=False, server_default="0"),
+    Column("recalled_count", Integer, nullable=False, server_default="0"),
+    Column("final_report", Text),
+    UniqueConstraint("organization_id", "number"),
+    CheckConstraint(f"status IN ({_values(RECALL_STATUSES)})", name="status"),
+    CheckConstraint(f"severity IN ({_values(RECALL_SEVERITIES)})", name="severity"),
+    Index("ix_recalls_organization_id_status", "organization_id", "status"),
+)
+
+# Units a draft names one by one (explicit codes, resolved when the draft is saved).
+recall_scope_units = Table(
+    "recall_scope_units",
+    metadata,
+    Column("recall_id", ForeignKey("recalls.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", BigId, primary_key=True),
+)
+
+# Every unit an active or closed recall covers, fixed at activation, and how it ended.
+recall_units = Table(
+    "recall_units",
+    metadata,
+    Column("recall_id", ForeignKey("recalls.id"), primary_key=True),
+    Column("unit_id", BigId, primary_key=True),
+    Column("disposition_before", String(30), nullable=False),
+    Column("flagged", Boolean, nullable=False),  # this recall made the unit `recalled`
+    Column("outcome", String(12)),
+    Column("outcome_at", UTCDateTime()),
+    Column("outcome_organization_id", Integer),
+    Column("outcome_location_id", Integer),
+    CheckConstraint(f"outcome IN ({_values(RECALL_OUTCOMES)})", name="outcome"),
+    Index("ix_recall_units_unit_id", "unit_id"),
+)
