@@ -30,6 +30,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 MAX_REASON = 2_000
 MAX_INSTRUCTIONS = 4_000
@@ -259,7 +260,7 @@ class Preview:
     total: int
     will_recall: int  # units whose disposition becomes ``recalled``
     by_disposition: Mapping[str, int]
-    by_custodian: Sequence[Mapping[str, object]]  # organization, location, count
+    by_custodian: Sequence[Mapping[str, Any]]  # organization, location, count
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, case, func, literal, select
 
 from unitrace.domain import epcis
 from unitrace.domain.codes import ALPHABET
@@ -40,11 +40,14 @@ from unitrace.services.catalog import check_page
 from unitrace.services.movement import Refusal
 from unitrace.services.runtime import Runtime
 from unitrace.storage import orgs as org_store
+from unitrace.storage import recalls as recall_store
+from unitrace.storage import retail as retail_store
 from unitrace.storage import shipments as store
 from unitrace.storage import supply
 from unitrace.storage.schema import containers, units
 from unitrace.storage.supply import Item
 
+_ARRIVING = (Disposition.IN_TRANSIT.value, Disposition.RECALLED.value)
 SHIPPER_KINDS = RULES[Operation.SHIP].kinds
 RECEIVER_KINDS = RULES[Operation.RECEIVE].kinds
 _IN_STOCK = tuple(d.value for d in RULES[Operation.SHIP].sources)
@@ -102,6 +105,7 @@ class ReceiptReport:
     missing_codes: tuple[str, ...]
     rejected_codes: tuple[str, ...]
     event_id: str | None
+    recalled_codes: tuple[str, ...] = ()  # received, but under recall: set apart, not on sale
 
 
 def _number() -> str:
@@ -678,7 +682,18 @@ def _classify(
                 else supply.units_in([], [item.id])
             )
             n = supply.count(conn, supply.units_where(inside, units.c.shipment_id == shipment_id))
-            base.update(result="expected", units=n, message=f"on this shipment: {n} unit(s)")
+            message = f"on this shipment: {n} unit(s)"
+            held = supply.count(
+                conn,
+                supply.units_where(
+                    inside,
+                    units.c.shipment_id == shipment_id,
+                    units.c.disposition == Disposition.RECALLED.value,
+                ),
+            )
+            if held:
+                message += f"; {held} under recall: set them apart, do not sell"
+            base.update(result="expected", units=n, message=message)
             if item.kind == "unit":
                 covered_units.add(item.id)
             elif index < len(parsed) - 1:  # later scans in this batch may repeat its contents
@@ -873,9 +888,10 @@ def _receive(
     boxes, loose = store.scanned_ids(conn, shipment_id, accepted_only=True)
     rejected_boxes, rejected_loose = _rejected_ids(all_scans)
     rejected_set = supply.units_in(rejected_boxes, rejected_loose, name="rejected_tree")
+    # A unit recalled while in transit is received too: it is here, and it stays recalled.
     on_board = (
         units.c.shipment_id == shipment_id,
-        units.c.disposition == Disposition.IN_TRANSIT.value,
+        units.c.disposition.in_(_ARRIVING),
     )
     top_boxes, top_loose = store.item_ids(conn, shipment_id)
     if (
@@ -898,13 +914,26 @@ def _receive(
     received = store.set_manifest_status(conn, shipment_id, accepted, "in_transit", "received")
     accepted_set = store.manifest_units(conn, shipment_id, "received")
     destination = row["destination_location_id"]
+    recalled = supply.count(
+        conn, supply.units_where(accepted_set, units.c.disposition == Disposition.RECALLED.value)
+    )
+    if recalled:
+        # released later, they go on sale here rather than back in transit
+        recall_store.update_disposition_before(
+            conn,
+            supply.units_where(accepted_set, units.c.disposition == Disposition.RECALLED.value),
+            Disposition.SELLABLE_ACCESSIBLE.value,
+        )
     changed = supply.update_units(
         conn,
         accepted_set,
-        [units.c.disposition == Disposition.IN_TRANSIT.value, units.c.shipment_id == shipment_id],
+        [units.c.disposition.in_(_ARRIVING), units.c.shipment_id == shipment_id],
         {
             # previous_disposition keeps the one before shipping, for an undone receipt
-            "disposition": Disposition.SELLABLE_ACCESSIBLE.value,
+            "disposition": case(
+                (units.c.disposition == Disposition.RECALLED.value, units.c.disposition),
+                else_=literal(Disposition.SELLABLE_ACCESSIBLE.value),
+            ),
             "custodian_organization_id": principal.organization_id,
             "location_id": destination,
             "shipment_id": None,
@@ -986,8 +1015,50 @@ def _receive(
             quantity=received,
             shipment_id=shipment_id,
         ).event_id
+    recalled_codes: tuple[str, ...] = ()
+    if recalled:
+        recalled_codes = _hold_recalled(conn, principal, row, accepted_set, destination, now)
     _notify(conn, row, "shipment.received", now, {"status": status, "received": received})
-    return _report(conn, row, status, received, all_scans, event_id, counts)
+    report = _report(conn, row, status, received, all_scans, event_id, counts)
+    return replace(report, recalled_codes=recalled_codes) if recalled_codes else report
+
+
+def _hold_recalled(
+    conn: Connection,
+    principal: Principal,
+    row: dict[str, Any],
+    accepted_set: Select[Any],
+    destination: int,
+    now: dt.datetime,
+) -> tuple[str, ...]:
+    """Received units that are under recall: one ``holding`` event (disposition
+    ``recalled``) at the receiving location, right after the receiving event; their codes."""
+    ids = supply.units_where(accepted_set, units.c.disposition == Disposition.RECALLED.value)
+    parts = retail_store.unit_epc_parts(conn, ids)
+    where = epcis.location_uri(destination, supply.location_gln(conn, destination))
+    draft = EventDraft(
+        event_type=EventType.OBJECT,
+        action=EventAction.OBSERVE,
+        biz_step=BizStep.HOLDING,
+        disposition=Disposition.RECALLED,
+        event_time=now,
+        epcs=[epcis.unit_epc(code, gtin) for code, gtin in parts],
+        read_point=where,
+        biz_location=where,
+    )
+    eventlog.record(
+        conn,
+        principal,
+        draft,
+        record_time=now,
+        unit_ids=ids,
+        read_point_id=destination,
+        biz_location_id=destination,
+        quantity=len(parts),
+        shipment_id=row["id"],
+        details={"held": "recalled on receipt"},
+    )
+    return tuple(code for code, _ in parts)
 
 
 def _scan_epcs(conn: Connection, scan_rows: Sequence[dict[str, Any]]) -> set[str]:

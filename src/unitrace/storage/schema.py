@@ -575,3 +575,11 @@ recall_units = Table(
     CheckConstraint(f"outcome IN ({_values(RECALL_OUTCOMES)})", name="outcome"),
     Index("ix_recall_units_unit_id", "unit_id"),
 )
+
+# The events a recall recorded (activation, confirmations, releases, destructions).
+recall_events = Table(
+    "recall_events",
+    metadata,
+    Column("recall_id", ForeignKey("recalls.id"), primary_key=True),
+    Column("event_row_id", BigId, primary_key=True),
+)

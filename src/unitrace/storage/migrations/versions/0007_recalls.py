@@ -95,9 +95,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("recall_id", "unit_id", name=op.f("pk_recall_units")),
     )
     op.create_index("ix_recall_units_unit_id", "recall_units", ["unit_id"], unique=False)
+    op.create_table(
+        "recall_events",
+        sa.Column("recall_id", sa.Integer(), nullable=False),
+        sa.Column("event_row_id", _BIG, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recall_id"], ["recalls.id"], name=op.f("fk_recall_events_recall_id_recalls")
+        ),
+        sa.PrimaryKeyConstraint("recall_id", "event_row_id", name=op.f("pk_recall_events")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("recall_events")
     op.drop_index("ix_recall_units_unit_id", table_name="recall_units")
     op.drop_table("recall_units")
     op.drop_table("recall_scope_units")
