@@ -583,3 +583,33 @@ recall_events = Table(
     Column("recall_id", ForeignKey("recalls.id"), primary_key=True),
     Column("event_row_id", BigId, primary_key=True),
 )
+
+IMPORT_STATUSES = ("running", "applied", "invalid", "failed")
+
+# CSV uploads: what was sent (content hash), what became of it, and its answer for a retry.
+# ``applied_hash`` is set only once a file is applied: the unique constraint makes a second
+# application of the same file by the same organization impossible, even when two race.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("filename", String(300), nullable=False, server_default=""),
+    Column("content_sha256", String(64), nullable=False),
+    Column("applied_hash", String(64)),
+    Column("idempotency_key", String(200)),
+    Column("status", String(10), nullable=False),
+    Column("rows", Integer, nullable=False, server_default="0"),
+    Column("done_rows", Integer, nullable=False, server_default="0"),
+    Column("problem_count", Integer, nullable=False, server_default="0"),
+    Column("problems", Text, nullable=False, server_default="[]"),
+    Column("result", Text, nullable=False, server_default="{}"),
+    Column("actor", String(200), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    UniqueConstraint("organization_id", "kind", "applied_hash"),
+    UniqueConstraint("organization_id", "idempotency_key"),
+    CheckConstraint(f"status IN ({_values(IMPORT_STATUSES)})", name="status"),
+    Index("ix_imports_organization_id_created_at", "organization_id", "created_at"),
+)
