@@ -574,6 +574,7 @@ def _return(
                 "location_id": counter.place.id,
                 "parent_container_id": None,
                 "sold_at": None,
+                "sale_price": None,
                 "updated_at": now,
             },
         )
@@ -690,6 +691,7 @@ def undo_sale(rt: Runtime, principal: Principal, *, code: str, reason: str = "")
                 "disposition": _SELLABLE,
                 "previous_disposition": _SOLD,
                 "sold_at": None,
+                "sale_price": None,
                 "updated_at": now,
             },
         )

@@ -408,6 +408,7 @@ units = Table(
     Column("previous_disposition", String(30)),
     Column("shipment_id", Integer),
     Column("sold_at", UTCDateTime()),
+    Column("sale_price", Numeric(12, 2)),  # when a sale reports one (POS exports)
     CheckConstraint(f"disposition IN ({_values(DISPOSITIONS)})", name="disposition"),
     # Partial: commissioning writes NULL here, so these cost nothing on the bulk insert path.
     Index(

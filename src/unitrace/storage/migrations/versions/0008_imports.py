@@ -1,4 +1,4 @@
-"""imports: CSV uploads, their outcome and the answer a retry gets
+"""imports: CSV uploads, their outcome and the answer a retry gets; units.sale_price
 
 Revision ID: 0008
 Revises: 0007
@@ -59,6 +59,8 @@ def upgrade() -> None:
             name=op.f("uq_imports_organization_id_idempotency_key"),
         ),
     )
+    # a plain ADD COLUMN on both databases: the units table is not rebuilt
+    op.add_column("units", sa.Column("sale_price", sa.Numeric(12, 2), nullable=True))
     op.create_index(
         "ix_imports_organization_id_created_at",
         "imports",
@@ -68,5 +70,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("units") as batch_op:
+        batch_op.drop_column("sale_price")
     op.drop_index("ix_imports_organization_id_created_at", table_name="imports")
     op.drop_table("imports")
