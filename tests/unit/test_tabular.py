@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from unitrace.domain.tabular import (
@@ -215,6 +215,12 @@ def test_any_exported_file_reads_back_the_same(
     writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
     writer.writerow(["code", "quantity"])  # two columns: the header shows the delimiter
     writer.writerows([[safe_cell(c), ""] for c in codes])
-    rows, reading = read(out.getvalue().encode(encoding), max_rows=100)
+    data = out.getvalue().encode(encoding)
+    if encoding == "cp1252":
+        try:  # Windows-1252 bytes that are also valid UTF-8 are read as UTF-8: ambiguous
+            assume(data.decode("utf-8") == out.getvalue())
+        except UnicodeDecodeError:
+            pass
+    rows, reading = read(data, max_rows=100)
     assert reading.ok, reading.problems
     assert [r["code"] for _, r in rows] == codes

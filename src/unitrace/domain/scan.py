@@ -202,6 +202,24 @@ def parse_scan(text: str) -> Scan:
         raise
 
 
+# https://host/CODE (scheme optional, one trailing slash allowed): what most labels carry.
+_SHORT_URL = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?://)?([^/?#\s]+)/([0-9A-Za-z]{14})/?")
+
+
+_READING = str.maketrans("abcdefghjkmnpqrstuvwxyzOoIiLl", "ABCDEFGHJKMNPQRSTUVWXYZ001111")
+_CANONICAL_CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{14}")
+
+
+def quick_code(text: str) -> str | None:
+    """The canonical code in a bare code or a link ending in one, for bulk files: cheap, and
+    without verifying the check character — the caller compares with stored codes and calls
+    :func:`parse_scan` for a precise message about anything unknown. None when the text is
+    not that simple (then :func:`parse_scan` decides)."""
+    tail = text.rsplit("/", 1)[-1] if "/" in text else text
+    code = tail.strip().translate(_READING)
+    return code if _CANONICAL_CODE.fullmatch(code) else None
+
+
 def _parse(raw: str) -> Scan:
     if not raw:
         raise ScanError("empty", "nothing was scanned: the text is empty")
@@ -231,6 +249,12 @@ def _parse(raw: str) -> Scan:
     if _UNBRACKETED_KEY.match(body) and not (_DIGITS.fullmatch(body) and len(body) == SSCC_LENGTH):
         return _from_elements(parse_element_string(body), raw)
     if "/" in body:
+        short = _SHORT_URL.fullmatch(body)
+        if short and short.group(1) not in ("00", "01"):  # a short URL: host and code
+            try:
+                return Scan(ScanKind.CODE, normalize_code(short.group(2)), raw)
+            except InvalidCodeError:
+                pass  # the general rules below say why
         return _from_url(body, raw)
     return _from_bare(body, raw, gtin_first=False)
 
