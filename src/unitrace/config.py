@@ -87,6 +87,16 @@ class Settings(BaseSettings):
         description="Minutes after a sale within which the store may undo it (a sale made by "
         "mistake).",
     )
+    import_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Largest CSV file an import accepts, in bytes.",
+    )
+    import_max_rows: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Most rows one CSV import may have.",
+    )
 
     @field_validator("resolver_base_url")
     @classmethod

@@ -575,3 +575,29 @@ def test_a_scan_error_survives_pickling_with_reason_and_raw() -> None:
     assert (copy.reason, copy.message, copy.raw) == (error.reason, error.message, error.raw)
     assert copy.raw == wrong_check(CODE)
     assert isinstance(copy, ValueError)
+
+
+def test_quick_code_reads_the_common_forms_and_defers_the_rest() -> None:
+    from unitrace.domain.codes import generate_code
+    from unitrace.domain.scan import quick_code
+
+    code = generate_code()
+    for text in (
+        code,
+        code.lower(),
+        f" {code}\n",
+        f"https://id.example.test/{code.lower()}",
+        f"id.example.test/{code}",
+        f"https://x.test/01/09506000134352/21/{code}",
+    ):
+        assert quick_code(text) == code, text
+        assert parse_scan(text).value == code
+    for text in (
+        "",
+        "12345",
+        f"{code}X",
+        f"https://id.example.test/{code}/",
+        f"https://id.example.test/{code}?x=1",
+        "00/123456789012345675",
+    ):
+        assert quick_code(text) is None, text

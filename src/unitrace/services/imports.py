@@ -1,0 +1,493 @@
+"""CSV imports: validate a whole file, then apply it in one transaction, exactly once.
+
+``run_import`` reads the file as it streams (see :mod:`unitrace.domain.tabular`), collects
+every problem with its row and column, and applies nothing unless the whole file is clean. A
+clean file is applied in one transaction; the upload is recorded with the file's SHA-256, so
+the same file uploaded again (or the same idempotency key) answers with the first result and
+changes nothing — also when two uploads race (a unique constraint decides). ``dry_run``
+checks everything, database included, and rolls back.
+
+Kinds are registered in ``_KINDS``; each knows how to collect its rows (pure checks) and how
+to check and apply them against the database (set-based).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from array import array
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, BinaryIO, Protocol
+
+from sqlalchemy import Connection
+
+from unitrace.domain import epcis
+from unitrace.domain.codes import InvalidCodeError, normalize_code
+from unitrace.domain.epcis import EventDraft
+from unitrace.domain.imports import ImportKind, layout_for
+from unitrace.domain.lifecycle import MESSAGES, Operation, refusal_reason
+from unitrace.domain.model import (
+    BizStep,
+    Disposition,
+    EventAction,
+    EventType,
+    Page,
+    Principal,
+    Role,
+)
+from unitrace.domain.scan import ScanError, ScanKind, parse_scan, quick_code
+from unitrace.domain.tabular import Layout, Problem, Reading, read_rows
+from unitrace.errors import ConflictError, NotFoundError, ValidationError
+from unitrace.services import eventlog, movement
+from unitrace.services.access import require
+from unitrace.services.catalog import check_page
+from unitrace.services.runtime import Runtime
+from unitrace.storage import imports as store
+from unitrace.storage import supply
+
+Progress = Callable[[str, int], None]  # (phase, rows done)
+_PROGRESS_EVERY = 20_000
+_FUTURE_SLACK = dt.timedelta(minutes=10)
+_KEPT_PROBLEMS = 1_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    id: int | None  # None for a dry run
+    kind: str
+    status: str  # applied, invalid, or dry_run
+    rows: int
+    problems: tuple[dict[str, Any], ...]
+    problem_count: int
+    result: Mapping[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+
+class _Invalid(Exception):  # noqa: N818 - control flow: roll back, then report
+    def __init__(self, problems: list[Problem], count: int) -> None:
+        self.problems = problems
+        self.count = count
+
+
+class _DryRun(Exception):  # noqa: N818 - control flow: roll back what was checked
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.result = result
+
+
+class _Kind(Protocol):
+    def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None: ...
+
+    def apply(
+        self, conn: Connection, principal: Principal, now: dt.datetime, dry_run: bool
+    ) -> dict[str, Any]: ...
+
+
+# ---------------------------------------------------------------------------------------
+# Sales
+
+
+def _sale_message(reason: str, row: Mapping[str, Any]) -> str:
+    if reason == "unknown":
+        try:
+            normalize_code(row["code"])
+        except InvalidCodeError as exc:  # a typo the quick reading let through
+            return str(exc)
+        return "unknown code: not a unit you hold"
+    if reason == "elsewhere":
+        return "the unit is not at this store"
+    if reason == "expired":
+        return f"the unit's batch expired on {row['expires_on']}, before this sale"
+    state = refusal_reason(Operation.SELL, Disposition(reason)) or reason
+    return MESSAGES.get(state, f"the unit is {reason.replace('_', ' ')}: not on sale")
+
+
+class _Sales:
+    """One row per unit sold: every unit on sale at the row's store, held by the uploader.
+
+    Rows are kept as compact columns (a million rows in ~150 MB) until they are staged."""
+
+    def __init__(self, rt: Runtime, principal: Principal, now: dt.datetime) -> None:
+        self.now = now
+        self.lines = array("l")
+        self.codes: list[str] = []
+        self.locations = array("l")
+        self.times = array("q")  # microseconds since 1970-01-01 UTC
+        self.cents = array("q")  # the price in cents, -1 for none
+        self.grps = array("l")
+        # one event per store and day (UTC): [location, day, last sale, units] by group number
+        self.groups: list[list[Any]] = []
+        self.duplicates: list[tuple[int, str]] = []
+        with rt.db.read() as conn:
+            self.stores = store.store_lookup(conn, principal.organization_id)
+
+    def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None:
+        latest = self.now + _FUTURE_SLACK
+        stores = self.stores
+        numbers: dict[tuple[int, dt.date], int] = {}
+        seen: set[str] = set()
+        groups = self.groups
+        for line, row in rows:
+            raw = row["code"]
+            code = quick_code(raw) or self._scanned(line, raw, reading)
+            if code is None:
+                continue
+            location = stores.get(row["store"].strip().lower()) or stores.get(row["store"])
+            if location is None:
+                reading.add(
+                    Problem(line, "store", row["store"][:200], "no store of yours has this name")
+                )
+                continue
+            utc = row["sold_at"] or self.now
+            if utc > latest:
+                reading.add(Problem(line, "sold_at", utc.isoformat(), "is in the future"))
+                continue
+            price = row["price"]
+            cents = -1
+            if price is not None:
+                cents = int(price * 100)
+                if cents != price * 100:
+                    reading.add(Problem(line, "price", str(price), "has more than two decimals"))
+                    continue
+            if code in seen:
+                self.duplicates.append((line, code))
+                continue
+            seen.add(code)
+            day = utc.date()
+            grp = numbers.get((location, day))
+            if grp is None:
+                grp = numbers[(location, day)] = len(groups)
+                groups.append([location, day, utc, 0])
+            group = groups[grp]
+            group[3] += 1
+            if utc > group[2]:
+                group[2] = utc
+            self.lines.append(line)
+            self.codes.append(code)
+            self.locations.append(location)
+            self.times.append((utc - _EPOCH) // _MICROSECOND)
+            self.cents.append(cents)
+            self.grps.append(grp)
+        if self.duplicates:
+            self._report_duplicates(reading)
+
+    def _report_duplicates(self, reading: Reading) -> None:
+        """Name each repeated unit's first row (one pass, only when there are repeats)."""
+        wanted = {code for _, code in self.duplicates[:_KEPT_PROBLEMS]}
+        first: dict[str, int] = {}
+        for line, code in zip(self.lines, self.codes, strict=True):
+            if code in wanted and code not in first:
+                first[code] = line
+        for line, code in self.duplicates:
+            reading.add(Problem(line, "code", code, f"the same unit is on row {first[code]}"))
+
+    @staticmethod
+    def _scanned(line: int, raw: str, reading: Reading) -> str | None:
+        try:
+            scan = parse_scan(raw)
+        except ScanError as exc:
+            reading.add(Problem(line, "code", raw[:200], exc.message))
+            return None
+        if scan.kind is ScanKind.SSCC:
+            reading.add(
+                Problem(line, "code", raw[:200], "an SSCC names a case or pallet: list units")
+            )
+            return None
+        return scan.value
+
+    def apply(
+        self, conn: Connection, principal: Principal, now: dt.datetime, dry_run: bool
+    ) -> dict[str, Any]:
+        org = principal.organization_id
+        store.stage_sales(
+            conn,
+            zip(
+                self.lines,
+                self.codes,
+                self.locations,
+                (_EPOCH + dt.timedelta(microseconds=t) for t in self.times),
+                (None if c < 0 else Decimal(c).scaleb(-2) for c in self.cents),
+                self.grps,
+                strict=True,
+            ),
+        )
+        self.codes = []  # the staging table holds them now
+        store.resolve_staged_units(conn)
+        offenders, count = store.sale_offenders(conn, org, limit=_KEPT_PROBLEMS)
+        if count:
+            raise _Invalid(
+                [
+                    Problem(r["line"], "code", r["code"], _sale_message(r["reason"], r))
+                    for r in offenders
+                ],
+                count,
+            )
+        staged = store.staged_count(conn)
+        if dry_run:
+            raise _DryRun({"sold": staged, "events": len(self.groups)})
+        changed = store.apply_sales(conn, org, now)
+        if changed != staged:
+            raise ConflictError("units changed while the file was applied; nothing was sold")
+        event_ids: list[str] = []
+        recorded: list[tuple[int, int]] = []
+        for grp, members in groupby(store.staged_epcs(conn), key=itemgetter(0)):
+            location_id, day, last, n = self.groups[grp]
+            where = epcis.location_uri(location_id, supply.location_gln(conn, location_id))
+            draft = EventDraft(
+                event_type=EventType.OBJECT,
+                action=EventAction.OBSERVE,
+                biz_step=BizStep.RETAIL_SELLING,
+                disposition=Disposition.RETAIL_SOLD,
+                event_time=last,
+                epcs=[epcis.unit_epc(code, gtin) for _, code, gtin in members],
+                read_point=where,
+                biz_location=where,
+            )
+            event = eventlog.record(
+                conn,
+                principal,
+                draft,
+                record_time=now,
+                read_point_id=location_id,
+                biz_location_id=location_id,
+                quantity=n,
+                details={"source": "csv import", "sale_day": day.isoformat()},
+            )
+            event_ids.append(event.event_id)
+            recorded.append((grp, event.row_id))
+        store.add_group_members(conn, recorded)
+        store.drop_staging(conn)
+        return {"sold": changed, "events": event_ids}
+
+
+def _kind(rt: Runtime, principal: Principal, kind: str, now: dt.datetime) -> _Kind:
+    if kind == ImportKind.SALES:
+        return _Sales(rt, principal, now)
+    raise ValidationError(f"importing {kind} is not available")
+
+
+# ---------------------------------------------------------------------------------------
+# Running an import
+
+
+def _digest(stream: BinaryIO) -> str:
+    sha = hashlib.sha256()
+    stream.seek(0)
+    while chunk := stream.read(1 << 20):
+        sha.update(chunk)
+    stream.seek(0)
+    return sha.hexdigest()
+
+
+def _layout(kind: str) -> Layout:
+    try:
+        return layout_for(kind)
+    except KeyError as exc:
+        raise ValidationError(str(exc.args[0]), details={"field": "kind"}) from exc
+
+
+def _from_row(row: Mapping[str, Any], *, replayed: bool) -> ImportResult:
+    return ImportResult(
+        id=int(row["id"]),
+        kind=str(row["kind"]),
+        status=str(row["status"]),
+        rows=int(row["rows"]),
+        problems=tuple(json.loads(row["problems"])),
+        problem_count=int(row["problem_count"]),
+        result=json.loads(row["result"]),
+        replayed=replayed,
+    )
+
+
+def run_import(
+    rt: Runtime,
+    principal: Principal,
+    kind: str,
+    stream: BinaryIO,
+    *,
+    filename: str = "",
+    dry_run: bool = False,
+    idempotency_key: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate the CSV ``stream`` as an upload of ``kind`` and, when every row is clean and
+    this is not a dry run, apply it in one transaction. Problems are answered, not raised:
+    the result lists them (at most 1,000, ``problem_count`` counts all) and nothing changed."""
+    require(principal, Role.OPERATOR)
+    layout = _layout(kind)
+    movement.check_key(idempotency_key)
+    digest = _digest(stream)
+    org = principal.organization_id
+    if not dry_run:
+        with rt.db.read() as conn:
+            if idempotency_key is not None:
+                other = store.key_used(conn, org, idempotency_key)
+                if other is not None and other["content_sha256"] != digest:
+                    raise ConflictError(
+                        "this idempotency key was used for another file",
+                        details={"import_id": other["id"]},
+                    )
+            first = store.find_applied(conn, org, layout.kind, digest, idempotency_key)
+        if first is not None:
+            return _from_row(first, replayed=True)
+    now = rt.clock()
+    handler = _kind(rt, principal, layout.kind, now)
+    reading = Reading()
+    rows = read_rows(
+        stream,
+        layout,
+        reading,
+        max_rows=rt.settings.import_max_rows,
+        max_bytes=rt.settings.import_max_bytes,
+    )
+    handler.collect(_counted(rows, progress, "reading"), reading)
+    meta: dict[str, Any] = {"encoding": reading.encoding, "delimiter": reading.delimiter}
+    if not reading.ok:
+        return _invalid(
+            rt,
+            principal,
+            layout.kind,
+            filename,
+            digest,
+            reading.rows,
+            reading.problems,
+            reading.problem_count,
+            dry_run,
+            meta,
+        )
+    if progress:
+        progress("applying", reading.rows)
+    try:
+        with rt.db.transaction() as conn:
+            if not dry_run:  # an upload of the same file may have committed meanwhile
+                twin = store.find_applied(conn, org, layout.kind, digest, idempotency_key)
+                if twin is not None:
+                    return _from_row(twin, replayed=True)
+            with store.lean_cache(conn):
+                result = handler.apply(conn, principal, now, dry_run)
+            import_id = store.insert_import(
+                conn,
+                organization_id=org,
+                kind=layout.kind,
+                filename=filename[:300],
+                content_sha256=digest,
+                applied_hash=digest,
+                idempotency_key=idempotency_key,
+                status="applied",
+                rows=reading.rows,
+                done_rows=reading.rows,
+                result=json.dumps(result, default=str),
+                actor=principal.display[:200],
+                created_at=now,
+                finished_at=rt.clock(),
+            )
+    except _Invalid as bad:
+        return _invalid(
+            rt,
+            principal,
+            layout.kind,
+            filename,
+            digest,
+            reading.rows,
+            bad.problems,
+            bad.count,
+            dry_run,
+            meta,
+        )
+    except _DryRun as checked:
+        return ImportResult(
+            None, layout.kind, "dry_run", reading.rows, (), 0, checked.result, **meta
+        )
+    except (store.IntegrityError, ConflictError):
+        # the same file (or key) applied by a concurrent upload a moment ago (PostgreSQL:
+        # its rows changed under this one, or the unique constraint said so)
+        with rt.db.read() as conn:
+            first = store.find_applied(conn, org, layout.kind, digest, idempotency_key)
+        if first is None:
+            raise
+        return _from_row(first, replayed=True)
+    if progress:
+        progress("done", reading.rows)
+    return ImportResult(import_id, layout.kind, "applied", reading.rows, (), 0, result, **meta)
+
+
+def _counted(
+    rows: Iterator[tuple[int, dict[str, Any]]], progress: Progress | None, phase: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    if progress is None:
+        yield from rows
+        return
+    for n, item in enumerate(rows, 1):
+        if n % _PROGRESS_EVERY == 0:
+            progress(phase, n)
+        yield item
+
+
+def _invalid(
+    rt: Runtime,
+    principal: Principal,
+    kind: str,
+    filename: str,
+    digest: str,
+    rows: int,
+    problems: list[Problem],
+    count: int,
+    dry_run: bool,
+    meta: dict[str, Any],
+) -> ImportResult:
+    listed = tuple(p.as_dict() for p in problems[:_KEPT_PROBLEMS])
+    import_id = None
+    if not dry_run:
+        with rt.db.transaction() as conn:
+            import_id = store.insert_import(
+                conn,
+                organization_id=principal.organization_id,
+                kind=kind,
+                filename=filename[:300],
+                content_sha256=digest,
+                status="invalid",
+                rows=rows,
+                problem_count=count,
+                problems=json.dumps(listed, default=str),
+                actor=principal.display[:200],
+                created_at=rt.clock(),
+                finished_at=rt.clock(),
+            )
+    status = "dry_run" if dry_run else "invalid"
+    return ImportResult(import_id, kind, status, rows, listed, count, {}, **meta)
+
+
+def get_import(rt: Runtime, principal: Principal, import_id: int) -> ImportResult:
+    with rt.db.read() as conn:
+        row = store.get_import(conn, principal.organization_id, import_id)
+    if row is None:
+        raise NotFoundError(f"import {import_id} not found")
+    return _from_row(row, replayed=False)
+
+
+def list_imports(
+    rt: Runtime, principal: Principal, *, limit: int = 50, offset: int = 0
+) -> Page[ImportResult]:
+    limit, offset = check_page(limit, offset)
+    with rt.db.read() as conn:
+        rows, total = store.list_imports(
+            conn, principal.organization_id, limit=limit, offset=offset
+        )
+    return Page(tuple(_from_row(r, replayed=False) for r in rows), total, limit, offset)
+
+
+def template(kind: str) -> str:
+    """The CSV template of ``kind``: its header and an example row."""
+    return _layout(kind).template()

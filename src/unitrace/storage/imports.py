@@ -1,0 +1,345 @@
+"""CSV imports: the uploads table, a per-transaction staging table, and the set-based checks
+and writes of each kind.
+
+A large file is staged row by row into a temporary table with the driver's bulk path
+(``executemany`` on SQLite, ``COPY`` on PostgreSQL); everything after that — finding every
+problem, applying the file — is a handful of statements over the staged set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from unitrace.storage.schema import batches, event_units, imports, locations, products, units
+from unitrace.storage.supply import execute_counted
+from unitrace.storage.types import UTCDateTime
+
+_staging = MetaData()
+
+# One row per sale in the file; lives for one transaction.
+staged_sales = Table(
+    "import_sales",
+    _staging,
+    Column("line", Integer, nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("location_id", Integer, nullable=False),
+    Column("sold_at", UTCDateTime(), nullable=False),
+    Column("price", Numeric(12, 2)),
+    Column("grp", Integer, nullable=False),  # the event the sale goes in: store and day
+    Column("unit_id", Integer),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+# Which event each group of staged sales became.
+staged_events = Table(
+    "import_events",
+    _staging,
+    Column("grp", Integer, primary_key=True),
+    Column("event_row_id", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Uploads
+
+
+def find_applied(
+    conn: Connection, organization_id: int, kind: str, content_sha256: str, key: str | None
+) -> dict[str, Any] | None:
+    """The applied import of the same file, or with the same idempotency key."""
+    match = imports.c.applied_hash == content_sha256
+    if key is not None:
+        match = or_(match, imports.c.idempotency_key == key)
+    row = (
+        conn.execute(
+            select(imports)
+            .where(
+                imports.c.organization_id == organization_id,
+                imports.c.kind == kind,
+                imports.c.status == "applied",
+                match,
+            )
+            .order_by(imports.c.id)
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def key_used(conn: Connection, organization_id: int, key: str) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            select(imports).where(
+                imports.c.organization_id == organization_id, imports.c.idempotency_key == key
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def insert_import(conn: Connection, **values: Any) -> int:
+    """Record an upload; ``IntegrityError`` when the same file (or key) was applied."""
+    result = conn.execute(insert(imports).values(**values))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def get_import(conn: Connection, organization_id: int, import_id: int) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            select(imports).where(
+                imports.c.id == import_id, imports.c.organization_id == organization_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def list_imports(
+    conn: Connection, organization_id: int, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    where = imports.c.organization_id == organization_id
+    total = conn.execute(select(func.count()).select_from(imports).where(where)).scalar_one()
+    rows = conn.execute(
+        select(imports).where(where).order_by(imports.c.id.desc()).limit(limit).offset(offset)
+    ).mappings()
+    return [dict(r) for r in rows], int(total)
+
+
+__all__ = ["IntegrityError"]
+
+
+# ---------------------------------------------------------------------------------------
+# Staging
+
+
+def stage_sales(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Create the staging table and fill it: ``(line, code, location_id, sold_at, price,
+    grp)`` per row, ``sold_at`` an aware UTC datetime and ``price`` a Decimal or None."""
+    for table in (staged_sales, staged_events):
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+    raw = conn.connection.driver_connection
+    columns = ("line", "code", "location_id", "sold_at", "price", "grp")
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY import_sales ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        cursor.executemany(
+            "INSERT INTO import_sales (line, code, location_id, sold_at, price, grp) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    line,
+                    code,
+                    location,
+                    sold.replace(tzinfo=None).isoformat(" ", timespec="microseconds"),
+                    None if price is None else str(price),
+                    grp,
+                )
+                for line, code, location, sold, price, grp in rows
+            ),
+        )
+    finally:
+        cursor.close()
+
+
+def staged_epcs(conn: Connection) -> Iterator[tuple[int, str, str | None]]:
+    """``(grp, code, gtin)`` of every staged unit, by group and code (streamed)."""
+    query = (
+        select(staged_sales.c.grp, units.c.code, products.c.gtin)
+        .join(units, units.c.id == staged_sales.c.unit_id)
+        .join(products, products.c.id == units.c.product_id)
+        .order_by(staged_sales.c.grp, units.c.code)
+    )
+    result = conn.execute(query.execution_options(stream_results=True, yield_per=10_000))
+    for grp, code, gtin in result:
+        yield int(grp), str(code), gtin
+
+
+def add_group_members(conn: Connection, events: Sequence[tuple[int, int]]) -> int:
+    """Event membership of every staged unit, ``events`` being ``(grp, event row id)``: one
+    INSERT … SELECT."""
+    conn.execute(insert(staged_events), [{"grp": g, "event_row_id": e} for g, e in events])
+    return execute_counted(
+        conn,
+        insert(event_units).from_select(
+            ["unit_id", "event_row_id"],
+            select(staged_sales.c.unit_id, staged_events.c.event_row_id).join(
+                staged_events, staged_events.c.grp == staged_sales.c.grp
+            ),
+        ),
+    )
+
+
+@contextmanager
+def lean_cache(conn: Connection, mib: int = 32) -> Iterator[None]:
+    """A smaller SQLite page cache while a large file is applied: the writes walk the tables
+    in order, so a big cache buys little, and the process stays small."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    (before,) = raw.execute("PRAGMA main.cache_size").fetchone()  # type: ignore[union-attr]
+    raw.execute(f"PRAGMA main.cache_size=-{int(mib) * 1024}")  # type: ignore[union-attr]
+    raw.execute(f"PRAGMA temp.cache_size=-{int(mib) * 1024}")  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA main.cache_size={int(before)}")  # type: ignore[union-attr]
+
+
+def drop_staging(conn: Connection) -> None:
+    for table in (staged_events, staged_sales):
+        table.drop(conn, checkfirst=True)
+
+
+def resolve_staged_units(conn: Connection) -> None:
+    """Fill ``unit_id`` from the code (one UPDATE over the staged rows)."""
+    conn.execute(
+        update(staged_sales).values(
+            unit_id=select(units.c.id).where(units.c.code == staged_sales.c.code).scalar_subquery()
+        )
+    )
+
+
+def sale_offenders(
+    conn: Connection, organization_id: int, *, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Staged sales that cannot be applied, by line (at most ``limit``), and how many.
+
+    ``reason`` is one of: unknown (no such unit, or not yours to sell), the unit's
+    disposition when it is not on sale, elsewhere (at another place than the row's store),
+    expired (batch past its expiry on the sale day).
+    """
+    s = staged_sales
+    visible = units.c.custodian_organization_id == organization_id
+    sale_day = (
+        func.date(s.c.sold_at)
+        if conn.dialect.name == "sqlite"
+        else func.date(func.timezone("UTC", s.c.sold_at))
+    )
+    reason = case(
+        (or_(units.c.id.is_(None), ~visible), literal("unknown")),
+        (units.c.disposition != "sellable_accessible", units.c.disposition),
+        (units.c.location_id != s.c.location_id, literal("elsewhere")),
+        (
+            and_(batches.c.expires_on.is_not(None), batches.c.expires_on < sale_day),
+            literal("expired"),
+        ),
+        else_=literal(None),
+    ).label("reason")
+    inner = (
+        select(
+            s.c.line,
+            s.c.code,
+            units.c.location_id.label("unit_location_id"),
+            batches.c.expires_on,
+            reason,
+        )
+        .select_from(s)
+        .outerjoin(units, units.c.id == s.c.unit_id)
+        .outerjoin(batches, batches.c.id == units.c.batch_id)
+    ).subquery()
+    bad = select(inner).where(inner.c.reason.is_not(None))
+    total = conn.execute(select(func.count()).select_from(bad.subquery())).scalar_one()
+    rows = conn.execute(bad.order_by(inner.c.line).limit(limit)).mappings()
+    return [dict(r) for r in rows], int(total)
+
+
+def staged_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(staged_sales)).scalar_one())
+
+
+def apply_sales(conn: Connection, organization_id: int, at: dt.datetime) -> int:
+    """Sell every staged unit still on sale where the row says: one UPDATE … FROM."""
+    s = staged_sales
+    return execute_counted(
+        conn,
+        update(units)
+        .where(
+            units.c.id == s.c.unit_id,
+            units.c.disposition == "sellable_accessible",
+            units.c.custodian_organization_id == organization_id,
+            units.c.location_id == s.c.location_id,
+        )
+        .values(
+            disposition="retail_sold",
+            previous_disposition="sellable_accessible",
+            sold_at=s.c.sold_at,
+            sale_price=s.c.price,
+            parent_container_id=None,
+            updated_at=at,
+        ),
+    )
+
+
+def store_lookup(conn: Connection, organization_id: int) -> dict[str, int]:
+    """The organization's stores by lower-cased name, GLN and id (as text)."""
+    rows = conn.execute(
+        select(locations.c.id, locations.c.name, locations.c.gln).where(
+            locations.c.organization_id == organization_id, locations.c.kind == "store"
+        )
+    )
+    found: dict[str, int] = {}
+    for location_id, name, gln in rows:
+        found[str(name).strip().lower()] = int(location_id)
+        if gln:
+            found[str(gln)] = int(location_id)
+        found[str(location_id)] = int(location_id)
+    return found
+
+
+def existing_product_keys(
+    conn: Connection, organization_id: int, names: Sequence[str], gtins: Sequence[str]
+) -> tuple[set[str], set[str]]:
+    """Of these names (lower-cased) and GTINs, those already used by the organization's
+    products (GTINs: by anyone's, they are global)."""
+    taken_names = {
+        str(n).lower()
+        for n in conn.execute(
+            select(products.c.name).where(
+                products.c.organization_id == organization_id,
+                func.lower(products.c.name).in_([n.lower() for n in names]),
+            )
+        ).scalars()
+    }
+    taken_gtins = (
+        set(conn.execute(select(products.c.gtin).where(products.c.gtin.in_(list(gtins)))).scalars())
+        if gtins
+        else set()
+    )
+    return taken_names, {str(g) for g in taken_gtins}
