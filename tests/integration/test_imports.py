@@ -21,6 +21,7 @@ from unitrace.domain.recalls import Scope
 from unitrace.errors import ConflictError, ValidationError
 from unitrace.services import (
     audit,
+    catalog,
     history,
     imports,
     organizations,
@@ -300,3 +301,78 @@ def test_an_unknown_kind_is_a_validation_error(rt: Runtime, shop: Shop) -> None:
     with pytest.raises(ValidationError):
         imports.run_import(rt, shop.retailer, "spaceships", io.BytesIO(b"code\nA\n"))
     assert imports.template("sales").startswith("code,store,sold_at,price\r\n")
+
+
+def _upload_kind(rt: Runtime, who: Principal, kind: str, content: str) -> imports.ImportResult:
+    return imports.run_import(rt, who, kind, io.BytesIO(content.encode()), filename=f"{kind}.csv")
+
+
+def test_products_are_created_together_or_not_at_all(rt: Runtime, shop: Shop) -> None:
+    good = (
+        "Name,Category,Strain,Net Content,Net Content Unit,GTIN\n"
+        "Sour Diesel 1 g,pre_roll,Sour Diesel,1,g,\n"
+        "Gummies,EDIBLE,,10,each,00850000000018\n"
+    )
+    done = _upload_kind(rt, shop.brand, "products", good)
+    assert done.status == "applied" and done.result["created"] == 2
+    names = {p.name: p for p in catalog.list_products(rt, shop.brand).items}
+    assert names["Gummies"].category == "edible" and names["Gummies"].gtin == "00850000000018"
+    bad = (
+        "name,category,net_content,net_content_unit,gtin\n"
+        "Gummies,edible,,,\n"  # exists already
+        "New one,flower,3.5,,\n"  # content without unit
+        "Other,spaceship,,,\n"
+        "Third,flower,,,00850000000017\n"  # bad check digit
+        "Fourth,flower,,,00850000000018\n"  # taken GTIN
+        "new ONE,flower,,,\n"
+    )
+    before = len(catalog.list_products(rt, shop.brand).items)
+    refused = _upload_kind(rt, shop.brand, "products", bad)
+    got = [(p["line"], p["column"]) for p in refused.problems]
+    assert got == [
+        (3, "net_content_unit"),
+        (4, "category"),
+        (5, "gtin"),
+    ], refused.problems
+    assert len(catalog.list_products(rt, shop.brand).items) == before
+    # the file's own problems first; once they are fixed, the database's
+    fixed = (
+        bad.replace("New one,flower,3.5,,", "New one,flower,3.5,g,")
+        .replace("spaceship", "other")
+        .replace("00850000000017", "")
+    )
+    refused = _upload_kind(rt, shop.brand, "products", fixed)
+    assert [(p["line"], p["column"]) for p in refused.problems] == [(7, "name")]
+    refused = _upload_kind(rt, shop.brand, "products", fixed.replace("new ONE,flower,,,\n", ""))
+    assert [(p["line"], p["column"], p["message"]) for p in refused.problems] == [
+        (2, "name", "you already have a product with this name"),
+        (6, "gtin", "this GTIN is already used by a product"),
+    ]
+    assert len(catalog.list_products(rt, shop.brand).items) == before
+
+
+def test_a_serialization_request_file_commissions_every_batch_in_one_transaction(
+    rt: Runtime, shop: Shop
+) -> None:
+    product = make_product(rt, shop.brand, gtin="00850000000025")
+    a = make_batch(rt, shop.brand, product, lot_number="LOT-A")
+    make_batch(rt, shop.brand, product, lot_number="LOT-B")
+    done = _upload_kind(rt, shop.brand, "serialization", "lot_number,quantity\nLOT-A,5\nLOT-B,7\n")
+    assert done.status == "applied" and done.result["units"] == 12
+    codes = list(
+        serialization.iter_commissioned_codes(
+            rt, shop.brand, event_id=done.result["batches"][0]["event_id"]
+        )
+    )
+    assert len(codes) == 5
+    before = snapshot(rt)
+    refused = _upload_kind(
+        rt, shop.brand, "serialization", "lot,quantity\nLOT-A,3\nNOPE,2\nLOT-B,0\n"
+    )
+    assert [(p["line"], p["column"]) for p in refused.problems] == [(4, "quantity")]
+    refused = _upload_kind(rt, shop.brand, "serialization", "lot,quantity\nLOT-A,3\nNOPE,2\n")
+    assert [(p["line"], p["message"]) for p in refused.problems] == [
+        (3, "no batch of yours has this lot")
+    ]
+    assert snapshot(rt) == before
+    assert a.id

@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from unitrace.domain.model import CONTENT_UNITS, PRODUCT_CATEGORIES
 from unitrace.domain.tabular import Column, Layout
 
 
@@ -18,7 +19,6 @@ class ImportKind(StrEnum):
     PRODUCTS = "products"
     SERIALIZATION = "serialization"
     SALES = "sales"
-    RECALL_SCOPE = "recall_scope"
 
 
 _CODE = "a unit code as printed, its short URL or its GS1 Digital Link (any case)"
@@ -82,7 +82,7 @@ PRODUCTS = Layout(
     ),
     columns=(
         Column("name", example="Blue Dream 3.5 g", max_length=200),
-        Column("category", example="flower", max_length=50),
+        Column("category", example="flower", choices=PRODUCT_CATEGORIES),
         Column("strain", required=False, example="Blue Dream", max_length=100),
         Column(
             "net_content",
@@ -96,7 +96,7 @@ PRODUCTS = Layout(
             "net_content_unit",
             required=False,
             example="g",
-            choices=("g", "mg", "kg", "ml", "l", "oz", "each"),
+            choices=CONTENT_UNITS,
         ),
         Column(
             "gtin",
@@ -142,17 +142,7 @@ SERIALIZATION = Layout(
 )
 
 
-RECALL_SCOPE = Layout(
-    kind=ImportKind.RECALL_SCOPE,
-    title="Recall scope list",
-    description="One unit code per row: the units of a recall's scope.",
-    columns=(Column("code", description=_CODE, example="7KQ2M9XH4T1R3B", max_length=500),),
-)
-
-
-LAYOUTS: dict[str, Layout] = {
-    layout.kind: layout for layout in (PRODUCTS, SERIALIZATION, SALES, RECALL_SCOPE)
-}
+LAYOUTS: dict[str, Layout] = {layout.kind: layout for layout in (PRODUCTS, SERIALIZATION, SALES)}
 
 
 def layout_for(kind: str) -> Layout:

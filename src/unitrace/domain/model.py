@@ -17,6 +17,23 @@ from unitrace.domain.labels import LabelTemplate, PrintTemplate, QrForm
 T = TypeVar("T")
 
 
+# What a product can be, and the units its net content is given in.
+PRODUCT_CATEGORIES = (
+    "flower",
+    "pre_roll",
+    "vape",
+    "concentrate",
+    "edible",
+    "beverage",
+    "tincture",
+    "topical",
+    "capsule",
+    "accessory",
+    "other",
+)
+CONTENT_UNITS = ("g", "mg", "kg", "ml", "l", "oz", "each")
+
+
 class OrganizationKind(StrEnum):
     BRAND = "brand"
     DISTRIBUTOR = "distributor"

@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from unitrace.domain.gs1 import InvalidGtinError, is_cset82, normalize_gtin
 from unitrace.domain.labels import LabelTemplate, QrForm
 from unitrace.domain.model import (
+    CONTENT_UNITS,
+    PRODUCT_CATEGORIES,
     Analyte,
     Batch,
     Document,
@@ -27,20 +29,8 @@ from unitrace.services.access import require
 from unitrace.services.runtime import Runtime
 from unitrace.storage import catalog as store
 
-CATEGORIES = (
-    "flower",
-    "pre_roll",
-    "vape",
-    "concentrate",
-    "edible",
-    "beverage",
-    "tincture",
-    "topical",
-    "capsule",
-    "accessory",
-    "other",
-)
-CONTENT_UNITS = ("g", "mg", "kg", "ml", "l", "oz", "each")
+CATEGORIES = PRODUCT_CATEGORIES
+__all__ = ["CATEGORIES", "CONTENT_UNITS"]
 ANALYTE_UNITS = ("%", "mg/g", "mg/unit", "mg/ml", "ppm")
 MAX_PAGE = 500
 COA_TYPES = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8\xff"}
@@ -75,7 +65,7 @@ def _choice(value: object, choices: type[LabelTemplate] | type[QrForm]) -> str |
     return value if isinstance(value, str) and value in {c.value for c in choices} else None
 
 
-def _clean_product(draft: ProductDraft) -> dict[str, object]:
+def clean_product(draft: ProductDraft) -> dict[str, object]:
     problems: list[dict[str, str]] = []
 
     def bad(field_name: str, message: str) -> None:
@@ -134,7 +124,7 @@ def _product_conflict(values: dict[str, object], exc: IntegrityError) -> Conflic
 def create_product(rt: Runtime, principal: Principal, draft: ProductDraft) -> Product:
     """Define a sellable item (SKU) of the caller's brand."""
     require(principal, Role.OPERATOR)
-    values = _clean_product(draft)
+    values = clean_product(draft)
     try:
         with rt.db.transaction() as conn:
             pid = store.insert_product(
@@ -149,7 +139,7 @@ def update_product(
     rt: Runtime, principal: Principal, *, product_id: int, draft: ProductDraft
 ) -> Product:
     require(principal, Role.OPERATOR)
-    values = _clean_product(draft)
+    values = clean_product(draft)
     try:
         with rt.db.transaction() as conn:
             store.update_product(conn, principal.organization_id, product_id, **values)

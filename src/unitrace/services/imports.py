@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from unitrace.domain import epcis
 from unitrace.domain.codes import InvalidCodeError, normalize_code
 from unitrace.domain.epcis import EventDraft
+from unitrace.domain.gs1 import Gs1Error, normalize_gtin
 from unitrace.domain.imports import ImportKind, layout_for
 from unitrace.domain.lifecycle import MESSAGES, Operation, refusal_reason
 from unitrace.domain.model import (
@@ -42,8 +43,13 @@ from unitrace.domain.model import (
 )
 from unitrace.domain.scan import ScanError, ScanKind, parse_scan, quick_code
 from unitrace.domain.tabular import Layout, Problem, Reading, read_rows
-from unitrace.errors import ConflictError, NotFoundError, ValidationError
-from unitrace.services import eventlog, movement
+from unitrace.errors import (
+    BatchNotReleasedError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from unitrace.services import catalog, eventlog, movement, serialization
 from unitrace.services.access import require
 from unitrace.services.catalog import check_page
 from unitrace.services.runtime import Runtime
@@ -272,10 +278,168 @@ class _Sales:
         return {"sold": changed, "events": event_ids}
 
 
+# ---------------------------------------------------------------------------------------
+# Products
+
+
+class _Products:
+    """One row per new product; names and GTINs must be new (in the file and for you)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, dict[str, object]]] = []
+
+    def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None:
+        names: dict[str, int] = {}
+        gtins: dict[str, int] = {}
+        for line, row in rows:
+            draft = catalog.ProductDraft(
+                name=row["name"],
+                category=row["category"],
+                strain=row["strain"],
+                net_content=row["net_content"],
+                net_content_unit=row["net_content_unit"],
+                gtin=row["gtin"],
+                description=row["description"] or "",
+                ingredients=row["ingredients"] or "",
+                warnings=row["warnings"] or "",
+            )
+            try:
+                values = catalog.clean_product(draft)
+            except ValidationError as exc:
+                for problem in exc.details or []:
+                    column = problem["field"]
+                    reading.add(Problem(line, column, _cell(row.get(column)), problem["message"]))
+                continue
+            key = str(values["name"]).lower()
+            if key in names:
+                reading.add(
+                    Problem(line, "name", row["name"], f"repeats the name on row {names[key]}")
+                )
+                continue
+            names[key] = line
+            gtin = values["gtin"]
+            if gtin is not None:
+                if gtin in gtins:
+                    reading.add(
+                        Problem(
+                            line, "gtin", str(gtin), f"repeats the GTIN on row {gtins[str(gtin)]}"
+                        )
+                    )
+                    continue
+                gtins[str(gtin)] = line
+            self.rows.append((line, values))
+
+    def apply(
+        self, conn: Connection, principal: Principal, now: dt.datetime, dry_run: bool
+    ) -> dict[str, Any]:
+        org = principal.organization_id
+        names = [str(v["name"]) for _, v in self.rows]
+        gtins = [str(v["gtin"]) for _, v in self.rows if v["gtin"]]
+        taken_names, taken_gtins = store.existing_product_keys(conn, org, names, gtins)
+        problems = [
+            Problem(line, "name", str(v["name"]), "you already have a product with this name")
+            for line, v in self.rows
+            if str(v["name"]).lower() in taken_names
+        ] + [
+            Problem(line, "gtin", str(v["gtin"]), "this GTIN is already used by a product")
+            for line, v in self.rows
+            if v["gtin"] and str(v["gtin"]) in taken_gtins
+        ]
+        if problems:
+            problems.sort(key=lambda p: p.line or 0)
+            raise _Invalid(problems, len(problems))
+        if dry_run:
+            raise _DryRun({"created": len(self.rows)})
+        ids = store.insert_products(
+            conn, [{**v, "organization_id": org, "created_at": now} for _, v in self.rows]
+        )
+        return {"created": len(ids), "product_ids": ids}
+
+
+def _cell(value: object) -> str | None:
+    return None if value is None else str(value)[:200]
+
+
+# ---------------------------------------------------------------------------------------
+# Serialization requests
+
+
+class _Serialization:
+    """One row per batch: new unit codes for it, every batch in the same transaction."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.limit = rt.settings.max_commission_quantity
+        self.rows: list[tuple[int, str, str | None, int]] = []
+
+    def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None:
+        total = 0
+        for line, row in rows:
+            gtin = row["gtin"]
+            if gtin is not None:
+                try:
+                    gtin = normalize_gtin(gtin)
+                except Gs1Error as exc:
+                    reading.add(Problem(line, "gtin", row["gtin"], str(exc)))
+                    continue
+            quantity = int(row["quantity"])
+            total += quantity
+            if total > self.limit:
+                reading.add(
+                    Problem(
+                        line,
+                        "quantity",
+                        str(quantity),
+                        f"the file asks for more than {self.limit:,} codes in all",
+                    )
+                )
+                continue
+            self.rows.append((line, row["lot_number"], gtin, quantity))
+
+    def apply(
+        self, conn: Connection, principal: Principal, now: dt.datetime, dry_run: bool
+    ) -> dict[str, Any]:
+        org = principal.organization_id
+        found = store.batches_by_lot(conn, org, [lot for _, lot, _, _ in self.rows])
+        problems: list[Problem] = []
+        chosen: list[tuple[int, int, int]] = []
+        for line, lot, gtin, quantity in self.rows:
+            matches = [b for b in found.get(lot, []) if gtin is None or b["gtin"] == gtin]
+            if not matches:
+                problems.append(Problem(line, "lot_number", lot, "no batch of yours has this lot"))
+            elif len(matches) > 1:
+                problems.append(
+                    Problem(line, "gtin", gtin, "two products have this lot: give the GTIN")
+                )
+            else:
+                chosen.append((line, int(matches[0]["id"]), quantity))
+        if problems:
+            raise _Invalid(problems, len(problems))
+        if dry_run:
+            raise _DryRun({"batches": len(chosen), "units": sum(q for _, _, q in chosen)})
+        made = []
+        for line, batch_id, quantity in chosen:
+            try:
+                done = serialization.commission_in(conn, principal, batch_id, quantity, None, now)
+            except BatchNotReleasedError as exc:
+                raise _Invalid([Problem(line, "lot_number", None, str(exc))], 1) from exc
+            except serialization.CodeCollision as exc:
+                raise ConflictError("a new code collided; upload the file again") from exc
+            made.append(
+                {
+                    "lot_number": done.lot_number,
+                    "quantity": done.quantity,
+                    "event_id": done.event_id,
+                }
+            )
+        return {"batches": made, "units": sum(m["quantity"] for m in made)}
+
+
 def _kind(rt: Runtime, principal: Principal, kind: str, now: dt.datetime) -> _Kind:
     if kind == ImportKind.SALES:
         return _Sales(rt, principal, now)
-    raise ValidationError(f"importing {kind} is not available")
+    if kind == ImportKind.PRODUCTS:
+        return _Products()
+    return _Serialization(rt)
 
 
 # ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from unitrace.domain import epcis
@@ -41,7 +42,7 @@ OPERATION = "commission_units"
 COLLISION_ATTEMPTS = 3
 
 
-class _CodeCollision(Exception):  # noqa: N818 - internal signal, never escapes
+class CodeCollision(Exception):  # noqa: N818 - internal signal, never escapes
     """A generated code already exists; the whole commissioning is retried."""
 
 
@@ -117,7 +118,7 @@ def commission_units(
                 request_hash,
                 progress,
             )
-        except _CodeCollision:
+        except CodeCollision:
             continue
         except IntegrityError as exc:
             return _after_integrity_error(rt, principal, idempotency_key, request_hash, exc)
@@ -166,81 +167,98 @@ def _commission(
                 request_hash=request_hash,
                 created_at=now,
             )
-        catalog.lock_batch_row(conn, org, batch_id)
-        batch = catalog.get_batch(conn, org, batch_id)
-        if not batch.released:
-            raise BatchNotReleasedError(
-                f"batch {batch.lot_number} has lab status '{batch.lab.status.value}'; "
-                "only a batch that passed testing can be serialized"
-            )
-        if batch.expires_on is not None and batch.expires_on < now.date():
-            raise BatchNotReleasedError(f"batch {batch.lot_number} expired on {batch.expires_on}")
-        product = catalog.get_product(conn, org, batch.product_id)
-        codes = generate_codes(quantity)
-        prefix = epcis.unit_epc("", product.gtin)
-        where = (
-            epcis.location_uri(location_id, org_store.get_location(conn, org, location_id).gln)
-            if location_id is not None
-            else None
-        )
-        draft = EventDraft(
-            event_type=EventType.OBJECT,
-            action=EventAction.ADD,
-            biz_step=BizStep.COMMISSIONING,
-            disposition=Disposition.ACTIVE,
-            event_time=now,
-            epcs=(),  # every unit it creates: hashed from member_codes, never listed twice
-            read_point=where,
-            biz_location=where,
-            ilmd={"lotNumber": batch.lot_number}
-            | ({"itemExpirationDate": batch.expires_on.isoformat()} if batch.expires_on else {}),
-        )
-        recorded = eventlog.record(
-            conn,
-            principal,
-            draft,
-            record_time=now,
-            members_prefix=prefix,
-            member_codes=codes,
-            read_point_id=location_id,
-            biz_location_id=location_id,
-            batch_id=batch_id,
-            quantity=quantity,
-            details={"ilmd": {"lotNumber": batch.lot_number}},
-        )
-        event_id = recorded.event_id
-        done = 0
-        for start in range(0, quantity, CHUNK):
-            chunk = codes[start : start + CHUNK]
-            inserted = unit_store.insert_commissioned_units(
-                conn,
-                chunk,
-                organization_id=org,
-                product_id=batch.product_id,
-                batch_id=batch_id,
-                location_id=location_id,
-                event_row_id=recorded.row_id,
-                disposition=Disposition.ACTIVE,
-                at=now,
-            )
-            if inserted != len(chunk):
-                # A code already exists: the event already names the codes, so start over
-                # with fresh ones (65 random bits each: this essentially never happens).
-                raise _CodeCollision
-            done += inserted
-            if progress is not None:
-                progress(done, quantity)
-        result = Commissioning(
-            event_id=event_id,
-            batch_id=batch_id,
-            product_id=batch.product_id,
-            lot_number=batch.lot_number,
-            quantity=quantity,
-            commissioned_at=now,
-        )
+        result = commission_in(conn, principal, batch_id, quantity, location_id, now, progress)
         if key is not None:
             idempotency.store_idempotent_response(conn, org, key, _to_json(result))
         return result
+
+
+def commission_in(
+    conn: Connection,
+    principal: Principal,
+    batch_id: int,
+    quantity: int,
+    location_id: int | None,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> Commissioning:
+    """Commission ``quantity`` units of a released batch inside the caller's transaction:
+    one event, then the units in chunks of one multi-row INSERT each. Raises
+    :class:`BatchNotReleasedError`, and ``CodeCollision`` in the (65-bit) event that a new
+    code already exists — the caller rolls back and tries again."""
+    org = principal.organization_id
+    catalog.lock_batch_row(conn, org, batch_id)
+    batch = catalog.get_batch(conn, org, batch_id)
+    if not batch.released:
+        raise BatchNotReleasedError(
+            f"batch {batch.lot_number} has lab status '{batch.lab.status.value}'; "
+            "only a batch that passed testing can be serialized"
+        )
+    if batch.expires_on is not None and batch.expires_on < now.date():
+        raise BatchNotReleasedError(f"batch {batch.lot_number} expired on {batch.expires_on}")
+    product = catalog.get_product(conn, org, batch.product_id)
+    codes = generate_codes(quantity)
+    prefix = epcis.unit_epc("", product.gtin)
+    where = (
+        epcis.location_uri(location_id, org_store.get_location(conn, org, location_id).gln)
+        if location_id is not None
+        else None
+    )
+    draft = EventDraft(
+        event_type=EventType.OBJECT,
+        action=EventAction.ADD,
+        biz_step=BizStep.COMMISSIONING,
+        disposition=Disposition.ACTIVE,
+        event_time=now,
+        epcs=(),  # every unit it creates: hashed from member_codes, never listed twice
+        read_point=where,
+        biz_location=where,
+        ilmd={"lotNumber": batch.lot_number}
+        | ({"itemExpirationDate": batch.expires_on.isoformat()} if batch.expires_on else {}),
+    )
+    recorded = eventlog.record(
+        conn,
+        principal,
+        draft,
+        record_time=now,
+        members_prefix=prefix,
+        member_codes=codes,
+        read_point_id=location_id,
+        biz_location_id=location_id,
+        batch_id=batch_id,
+        quantity=quantity,
+        details={"ilmd": {"lotNumber": batch.lot_number}},
+    )
+    event_id = recorded.event_id
+    done = 0
+    for start in range(0, quantity, CHUNK):
+        chunk = codes[start : start + CHUNK]
+        inserted = unit_store.insert_commissioned_units(
+            conn,
+            chunk,
+            organization_id=org,
+            product_id=batch.product_id,
+            batch_id=batch_id,
+            location_id=location_id,
+            event_row_id=recorded.row_id,
+            disposition=Disposition.ACTIVE,
+            at=now,
+        )
+        if inserted != len(chunk):
+            # A code already exists: the event already names the codes, so start over
+            # with fresh ones (65 random bits each: this essentially never happens).
+            raise CodeCollision
+        done += inserted
+        if progress is not None:
+            progress(done, quantity)
+    return Commissioning(
+        event_id=event_id,
+        batch_id=batch_id,
+        product_id=batch.product_id,
+        lot_number=batch.lot_number,
+        quantity=quantity,
+        commissioned_at=now,
+    )
 
 
 def iter_commissioned_codes(rt: Runtime, principal: Principal, *, event_id: str) -> Iterator[str]:

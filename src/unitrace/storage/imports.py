@@ -343,3 +343,33 @@ def existing_product_keys(
         else set()
     )
     return taken_names, {str(g) for g in taken_gtins}
+
+
+def insert_products(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert the products (one statement) and return their ids, in the order given."""
+    conn.execute(insert(products), list(rows))
+    org = rows[0]["organization_id"]
+    names = [r["name"] for r in rows]
+    found = dict(
+        conn.execute(
+            select(products.c.name, products.c.id).where(
+                products.c.organization_id == org, products.c.name.in_(names)
+            )
+        ).all()
+    )
+    return [int(found[n]) for n in names]
+
+
+def batches_by_lot(
+    conn: Connection, organization_id: int, lots: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The organization's batches with these lot numbers (a lot may exist for two products)."""
+    rows = conn.execute(
+        select(batches.c.id, batches.c.lot_number, products.c.gtin)
+        .join(products, products.c.id == batches.c.product_id)
+        .where(batches.c.organization_id == organization_id, batches.c.lot_number.in_(list(lots)))
+    ).mappings()
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["lot_number"], []).append(dict(row))
+    return found
