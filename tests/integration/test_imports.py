@@ -16,12 +16,15 @@ from sqlalchemy import select, text
 
 from tests.epcis import assert_valid_epcis
 from tests.factories import make_batch, make_location, make_org, make_product
+from unitrace.domain.imports import SALES
 from unitrace.domain.model import LocationKind, OrganizationKind, Principal
 from unitrace.domain.recalls import Scope
+from unitrace.domain.tabular import Reading, read_rows
 from unitrace.errors import ConflictError, ValidationError
 from unitrace.services import (
     audit,
     catalog,
+    exports,
     history,
     imports,
     organizations,
@@ -376,3 +379,54 @@ def test_a_serialization_request_file_commissions_every_batch_in_one_transaction
     ]
     assert snapshot(rt) == before
     assert a.id
+
+
+# ---------------------------------------------------------------------------------------
+# Exports
+
+
+def _csv(rt: Runtime, who: Principal, kind: str, flt: exports.ExportFilter | None = None) -> str:
+    return "".join(exports.csv_chunks(kind, exports.export_rows(rt, who, kind, flt)))
+
+
+def test_exports_are_scoped_formula_safe_and_read_back_as_imports(rt: Runtime, shop: Shop) -> None:
+    with rt.db.transaction() as conn:  # test setup: a product name a spreadsheet would run
+        conn.execute(text('UPDATE products SET name = \'=HYPERLINK("http://x","y")\''))
+    sold = upload(
+        rt,
+        shop.retailer,
+        f"code,store,sold_at,price\n{shop.codes[0]},Main Street,2026-11-20T10:00:00Z,1\n"
+        f"{shop.codes[1]},Main Street,2026-11-21T10:00:00Z,12.5\n",
+    )
+    assert sold.status == "applied", sold.problems
+    sales = _csv(rt, shop.retailer, "sales")
+    assert sales.startswith("\ufeffcode,store,sold_at,price,")
+    assert "'=HYPERLINK" in sales and ",=HYPERLINK" not in sales
+    # an exported sales file is a valid sales file: every row reads, in the same order
+    reading = Reading()
+    rows = list(read_rows(io.BytesIO(sales.encode()), SALES, reading, max_rows=100))
+    assert reading.ok, reading.problems
+    assert [r["code"] for _, r in rows] == shop.codes[:2]
+    assert [r["price"] for _, r in rows] == [Decimal("1.00"), Decimal("12.50")]
+    brand_view = json.loads(
+        "".join(exports.json_chunks("sales", exports.export_rows(rt, shop.brand, "sales")))
+    )
+    assert [r["code"] for r in brand_view] == shop.codes[:2]
+    assert brand_view[0]["sold_at"] == "2026-11-20T10:00:00+00:00"
+
+    units_csv = _csv(rt, shop.retailer, "units", exports.ExportFilter(disposition="retail_sold"))
+    assert units_csv.count("\r\n") == 3  # header and two units
+    stranger = make_org(rt)
+    for kind in exports.COLUMNS:
+        assert _csv(rt, stranger, kind).count("\r\n") == 1  # the header only
+    events_csv = _csv(rt, shop.retailer, "events")
+    assert events_csv.count("retail_selling") == 2
+    with pytest.raises(ValidationError):
+        exports.export_rows(rt, shop.retailer, "passwords")
+    with pytest.raises(ValidationError):
+        exports.export_rows(
+            rt,
+            shop.retailer,
+            "units",
+            exports.ExportFilter(since=dt.datetime(2026, 1, 1)),  # noqa: DTZ001 - the point
+        )

@@ -65,6 +65,7 @@ SALES = Layout(
             maximum=Decimal("9999999999.99"),
         ),
     ),
+    ignored=("city", "retailer", "product", "gtin", "lot_number"),
 )
 
 

@@ -194,6 +194,8 @@ class Layout:
     description: str
     columns: tuple[Column, ...]
     row_checks: tuple[RowCheck, ...] = field(default=(), compare=False)
+    # columns an export of the same data adds, accepted and not read (so exports re-import)
+    ignored: tuple[str, ...] = ()
     extra_columns: Callable[[str], Column | None] | None = field(default=None, compare=False)
 
     def column(self, name: str) -> Column:
@@ -228,6 +230,9 @@ class Layout:
                 f"| `{c.name}` | {kind} | {'yes' if c.required else 'no'} | {c.unit or ''} "
                 f"| {'; '.join(rules)} | `{c.example}` |"
             )
+        if self.ignored:
+            shown = ", ".join(f"`{name}`" for name in self.ignored)
+            lines += ["", f"Also accepted and not read (an export adds them): {shown}."]
         return "\n".join(lines) + "\n"
 
 
@@ -314,11 +319,15 @@ def _match_header(layout: Layout, names: Sequence[str], reading: Reading) -> lis
             by_key[header_key(alias)] = known
     matched: list[Column | None] = []
     seen: dict[str, int] = {}
+    ignored = {header_key(name) for name in layout.ignored}
     for index, raw in enumerate(names):
         key = header_key(raw)
         if not key:
             if any(n.strip() for n in names[index + 1 :]):
                 reading.add(Problem(1, None, raw, f"column {index + 1} has no name"))
+            matched.append(None)
+            continue
+        if key in ignored:
             matched.append(None)
             continue
         column: Column | None = by_key.get(key)
