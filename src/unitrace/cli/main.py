@@ -17,6 +17,7 @@ from unitrace.cli import (
     db,
     demo,
     dispose,
+    exports,
     labels,
     locations,
     orgs,
@@ -76,6 +77,7 @@ app.add_typer(pos.app, name="pos")
 app.add_typer(dispose.app, name="dispositions")
 app.add_typer(audit.app, name="audit")
 app.add_typer(webhooks.app, name="webhooks")
+app.command("export")(exports.export)
 
 
 def _print_version(value: bool) -> None:

@@ -10,6 +10,7 @@ from unitrace.web.api import (
     batches,
     container_labels,
     containers,
+    exports,
     health,
     history,
     labels,
@@ -44,4 +45,5 @@ _authenticated.include_router(webhooks.router)
 for module in (containers, shipments, retail):
     _authenticated.include_router(module.router)
 _authenticated.include_router(container_labels.router)
+_authenticated.include_router(exports.router)
 router.include_router(_authenticated)
