@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt bench bench-commission bench-lookup bench-labels-zpl bench-labels-pdf clean bench-event-hash bench-supply bench-recalls
+.PHONY: help run test lint fmt bench bench-commission bench-lookup bench-labels-zpl bench-labels-pdf clean bench-event-hash bench-supply bench-recalls bench-imports
 
 help: ## Show this help
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,7 +36,7 @@ fmt: $(STAMP) ## Format and auto-fix with ruff
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: bench-lookup bench-commission bench-labels-zpl bench-labels-pdf bench-event-hash bench-supply bench-recalls ## Run every benchmark (figures printed as name=value lines)
+bench: bench-lookup bench-commission bench-labels-zpl bench-labels-pdf bench-event-hash bench-supply bench-recalls bench-imports ## Run every benchmark (figures printed as name=value lines)
 
 bench-commission: $(STAMP) ## Commission 1,000,000 units on fresh SQLite (and PostgreSQL when UNITRACE_BENCH_POSTGRES_URL is set)
 	$(BIN)/python bench/bench_commission.py
@@ -58,6 +58,9 @@ bench-supply: $(STAMP) ## Ship and receive a 10,000-unit pallet with one scan ea
 
 bench-recalls: $(STAMP) ## Preview, activate and report a recall of a 100,000-unit batch among 1,000,000 units
 	$(BIN)/python bench/bench_recalls.py
+
+bench-imports: $(STAMP) ## Validate and apply a 1,000,000-row sales CSV (UNITRACE_BENCH_ROWS to change)
+	$(BIN)/python bench/bench_imports.py
 
 clean: ## Remove the virtualenv and caches (keeps unitrace.db)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
