@@ -57,6 +57,7 @@ MAIN_PATHS = {
     "/api/v1/shipments/{shipment_id}/events": {"get"},
     "/api/v1/units/{code}/events": {"get"},
     "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/exports/{kind}": {"get"},
     "/api/v1/webhooks/{webhook_id}": {"get", "delete"},
     "/api/v1/webhooks/{webhook_id}/deliveries": {"get"},
     "/api/v1/webhooks/{webhook_id}/rotate-secret": {"post"},
