@@ -33,10 +33,19 @@ from tests.factories import make_batch, make_location
 from unitrace.adapters.clock import FixedClock
 from unitrace.adapters.files import FileStore
 from unitrace.config import Settings
-from unitrace.domain.lifecycle import Operation, allowed, sellable
+from unitrace.domain.lifecycle import RULES, Operation, allowed, sellable
 from unitrace.domain.model import Disposition, LocationKind, OrganizationKind, Principal, Role
+from unitrace.domain.recalls import Scope
 from unitrace.errors import ConflictError, NotFoundError, OperationRefusedError, UnitraceError
-from unitrace.services import audit, containers, organizations, retail, serialization, shipments
+from unitrace.services import (
+    audit,
+    containers,
+    organizations,
+    recalls,
+    retail,
+    serialization,
+    shipments,
+)
 from unitrace.services.runtime import Runtime
 from unitrace.storage.engine import Database
 from unitrace.storage.schema import containers as containers_table
@@ -56,6 +65,7 @@ class UnitModel:
     shipment: int | None = None
     before_shipping: Disposition | None = None
     sold_at: int | None = None  # store location
+    before_recall: Disposition | None = None
 
 
 @dataclass
@@ -151,6 +161,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         made = serialization.commission_units(rt, brand, batch_id=batch.id, quantity=UNITS)
         codes = sorted(serialization.iter_commissioned_codes(rt, brand, event_id=made.event_id))
         self.w.units = [UnitModel(code, custodian=brand.organization_id) for code in codes]
+        self.recall_of: dict[str, int] = {}  # unit code -> the recall that flagged it
 
     def teardown(self) -> None:
         for org in self.w.orgs.values():
@@ -348,7 +359,11 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         shipment.state = "received"
         for unit in moving:
-            unit.disposition, unit.custodian = D.SELLABLE_ACCESSIBLE, shipment.destination
+            if unit.disposition is D.RECALLED:  # received, and still recalled
+                unit.before_recall = D.SELLABLE_ACCESSIBLE
+            else:
+                unit.disposition = D.SELLABLE_ACCESSIBLE
+            unit.custodian = shipment.destination
             unit.location, unit.shipment, unit.before_shipping = shipment.location, None, None
         for case in boxes:
             case.holder, case.in_transit = shipment.destination, False
@@ -368,7 +383,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         shipment.state = "voided"
         for unit in moving:
             assert unit.before_shipping is not None
-            unit.disposition, unit.before_shipping, unit.shipment = unit.before_shipping, None, None
+            if unit.disposition is D.RECALLED:  # back with the shipper, still recalled
+                unit.before_recall = unit.before_shipping
+            else:
+                unit.disposition = unit.before_shipping
+            unit.before_shipping, unit.shipment = None, None
         for case in boxes:
             case.in_transit = False
 
@@ -436,6 +455,36 @@ class LifecycleMachine(RuleBasedStateMachine):
         if self._attempt(ok, call) is None:
             return
         unit.disposition, unit.case, unit.shipment = D.DESTROYED, None, None
+
+    @rule(data=st.data())
+    def recall(self, data: st.DataObject) -> None:
+        if data.draw(st.integers(0, 2), label="recall now") != 0:
+            return
+        unit = self.w.units[data.draw(st.integers(0, UNITS - 1), label="recalled unit")]
+        brand = self._org("brand")
+        draft = recalls.RecallDraft("Recall", "test", "II", Scope(unit_codes=(unit.code,)))
+        recall = recalls.create_recall(self.w.rt, brand, draft)
+        done = recalls.activate(self.w.rt, brand, recall.id)
+        flags = unit.disposition in RULES[Operation.RECALL].sources
+        assert (done.units, done.flagged) == (1, 1 if flags else 0), unit
+        if flags:
+            unit.before_recall, unit.disposition = unit.disposition, D.RECALLED
+            self.recall_of[unit.code] = recall.id
+
+    @precondition(lambda self: self.recall_of)
+    @rule(data=st.data())
+    def release(self, data: st.DataObject) -> None:
+        code = data.draw(st.sampled_from(sorted(self.recall_of)), label="released unit")
+        unit = next(u for u in self.w.units if u.code == code)
+        ok = unit.disposition is D.RECALLED
+        call = lambda: recalls.release(  # noqa: E731
+            self.w.rt, self._org("brand"), self.recall_of[code], reason="test", codes=[code]
+        )
+        if self._attempt(ok, call) is None:
+            return
+        assert unit.before_recall is not None
+        unit.disposition, unit.before_recall = unit.before_recall, None
+        del self.recall_of[code]
 
     # -- invariants ---------------------------------------------------------------------
 

@@ -578,3 +578,24 @@ def test_drafts_are_edited_and_discarded_only_while_drafts(rt: Runtime, world: W
         recalls.discard_recall(rt, world.brand, other.id)
     with rt.db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM recall_scope_units")).scalar_one() == 0
+
+
+def test_units_recalled_in_transit_come_back_recalled_when_the_shipment_is_voided(
+    rt: Runtime, world: World
+) -> None:
+    recall = recalls.create_recall(rt, world.brand, draft(Scope(batch_ids=(world.batch1,))))
+    recalls.activate(rt, world.brand, recall.id)
+    shipments.void_shipment(rt, world.brand, world.transit_shipment, reason="recalled")
+    with rt.db.read() as conn:
+        rows = conn.execute(
+            select(
+                units.c.disposition, units.c.shipment_id, units.c.custodian_organization_id
+            ).where(units.c.code.in_(world.in_transit))
+        ).all()
+    assert set(rows) == {("recalled", None, world.brand.organization_id)}
+    counts = recalls.report(rt, world.brand, recall.id).counts
+    assert counts == expected_counts(world, in_transit=-6, at_issuer=6)
+    # released, they are what they were before they were shipped: in the brand's stock
+    recalls.release(rt, world.brand, recall.id, reason="lab error", codes=world.in_transit)
+    assert set(dispositions(rt, world.in_transit).values()) == {"active"}
+    assert audit.verify_chain(rt, world.brand).ok

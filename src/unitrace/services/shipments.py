@@ -555,9 +555,10 @@ def void_shipment(
         row = _own_shipment(conn, principal, shipment_id)
         if row["status"] not in ("shipped", "rejected", "received_with_discrepancies"):
             raise ConflictError(f"shipment {row['number']} is {row['status']}; nothing to void")
+        # Units recalled on the way come back too, and stay recalled.
         unit_set = select(units.c.id).where(
             units.c.shipment_id == shipment_id,
-            units.c.disposition == Disposition.IN_TRANSIT.value,
+            units.c.disposition.in_(_ARRIVING),
         )
         back = supply.count(conn, unit_set)
         box_set = select(containers.c.id).where(containers.c.shipment_id == shipment_id)
@@ -566,12 +567,22 @@ def void_shipment(
         top = _top_items(conn, shipment_id)
         membership_units = list(conn.execute(unit_set).scalars())
         membership_boxes = list(conn.execute(box_set).scalars())
+        recall_store.restore_before_shipping(
+            conn,
+            select(units.c.id).where(
+                units.c.id.in_(membership_units),
+                units.c.disposition == Disposition.RECALLED.value,
+            ),
+        )
         supply.update_units(
             conn,
             select(units.c.id).where(units.c.id.in_(membership_units)),
             [],
             {
-                "disposition": units.c.previous_disposition,
+                "disposition": case(
+                    (units.c.disposition == Disposition.RECALLED.value, units.c.disposition),
+                    else_=units.c.previous_disposition,
+                ),
                 "previous_disposition": None,
                 "shipment_id": None,
                 "updated_at": now,

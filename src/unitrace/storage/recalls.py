@@ -353,7 +353,15 @@ def flag_units(conn: Connection, recall_id: int, recallable: Sequence[str], at: 
         conn,
         update(units)
         .where(units.c.id.in_(flagged_ids(recall_id)), units.c.disposition.in_(list(recallable)))
-        .values(disposition="recalled", previous_disposition=units.c.disposition, updated_at=at),
+        .values(
+            disposition="recalled",
+            # a unit in transit keeps its disposition before shipping there (a void needs it)
+            previous_disposition=case(
+                (units.c.disposition == "in_transit", units.c.previous_disposition),
+                else_=units.c.disposition,
+            ),
+            updated_at=at,
+        ),
     )
 
 
@@ -401,7 +409,14 @@ def release_units(conn: Connection, recall_id: int, ids: Select[Any], at: dt.dat
         conn,
         update(units)
         .where(units.c.id.in_(select(sub.c[0])), units.c.disposition == "recalled")
-        .values(disposition=before, previous_disposition="recalled", updated_at=at),
+        .values(
+            disposition=before,
+            previous_disposition=case(
+                (before == "in_transit", units.c.previous_disposition),
+                else_=literal("recalled"),
+            ),
+            updated_at=at,
+        ),
     )
 
 
@@ -673,3 +688,24 @@ def event_row_ids(conn: Connection, recall_id: int) -> list[int]:
             .order_by(recall_events.c.event_row_id)
         ).scalars()
     ]
+
+
+def restore_before_shipping(conn: Connection, unit_ids: Select[Any]) -> int:
+    """Recalled units of a voided shipment: released later, they go back to what they were
+    before shipping (kept in ``units.previous_disposition``), not in transit."""
+    sub = unit_ids.subquery()
+    before = (
+        select(units.c.previous_disposition)
+        .where(units.c.id == recall_units.c.unit_id)
+        .scalar_subquery()
+    )
+    return execute_counted(
+        conn,
+        update(recall_units)
+        .where(
+            recall_units.c.unit_id.in_(select(sub.c[0])),
+            recall_units.c.recall_id.in_(active_recall_ids()),
+            recall_units.c.disposition_before == "in_transit",
+        )
+        .values(disposition_before=before),
+    )
