@@ -430,3 +430,50 @@ def test_exports_are_scoped_formula_safe_and_read_back_as_imports(rt: Runtime, s
             "units",
             exports.ExportFilter(since=dt.datetime(2026, 1, 1)),  # noqa: DTZ001 - the point
         )
+
+
+def test_batches_with_lab_results_as_columns(rt: Runtime, shop: Shop) -> None:
+    make_product(rt, shop.brand, name="Blue Dream 3.5 g", gtin="00850000000025")
+    content = (
+        "Product,Lot,Produced On,Expires On,Lab Status,Lab Name,Tested On,THC %,CBD %,"
+        "terpene_myrcene_percent,Terpene Limonene Percent,panel_microbials,Panel Pesticides\n"
+        "Blue Dream 3.5 g,BD-1,2026-11-01,2027-11-01,passed,Evergreen Labs,2026-11-05,21.5,0.3,"
+        "0.8,0.4,pass,pass\n"
+        "00850000000025,BD-2,2026-11-02,,,,,,,,,,\n"
+    )
+    done = _upload_kind(rt, shop.brand, "batches", content)
+    assert done.status == "applied", done.problems
+    first, second = (catalog.get_batch(rt, shop.brand, i) for i in done.result["batch_ids"])
+    assert first.lot_number == "BD-1" and first.released
+    assert {(a.kind.value, a.name, a.amount) for a in first.lab.analytes} == {
+        ("cannabinoid", "total_thc", Decimal("21.5")),
+        ("cannabinoid", "total_cbd", Decimal("0.3")),
+        ("terpene", "myrcene", Decimal("0.8")),
+        ("terpene", "limonene", Decimal("0.4")),
+    }
+    assert {(p.name, p.result.value) for p in first.lab.panels} == {
+        ("microbials", "pass"),
+        ("pesticides", "pass"),
+    }
+    assert second.lab.status.value == "pending" and not second.lab.analytes
+    before = snapshot(rt)
+    refused = _upload_kind(
+        rt,
+        shop.brand,
+        "batches",
+        "product,lot_number,lab_status,lab_name,tested_on,panel_microbials,thc_percent\n"
+        "Blue Dream 3.5 g,BD-3,passed,Lab,2026-11-05,fail,\n"  # a failed panel cannot pass
+        "Blue Dream 3.5 g,BD-4,passed,,,,101\n",  # no lab name or date; over 100 %
+    )
+    assert [(p["line"], p["column"]) for p in refused.problems] == [
+        (2, "status"),
+        (3, "thc_percent"),
+    ]
+    refused = _upload_kind(
+        rt, shop.brand, "batches", "product,lot_number\nBlue Dream 3.5 g,BD-1\nNope,X-1\n"
+    )
+    assert [(p["line"], p["message"]) for p in refused.problems] == [
+        (2, "this product already has a batch with this lot"),
+        (3, "no product of yours has this name or GTIN"),
+    ]
+    assert snapshot(rt) == before

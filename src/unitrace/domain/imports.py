@@ -6,6 +6,7 @@ these definitions (``unitrace import template KIND`` writes a kind's template).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +18,7 @@ from unitrace.domain.tabular import Column, Layout
 
 class ImportKind(StrEnum):
     PRODUCTS = "products"
+    BATCHES = "batches"
     SERIALIZATION = "serialization"
     SALES = "sales"
 
@@ -116,6 +118,116 @@ PRODUCTS = Layout(
 )
 
 
+_ANALYTE = re.compile(r"(cannabinoid|terpene)_([a-z0-9_]+?)_percent")
+_PANEL = re.compile(r"panel_([a-z0-9_]+)")
+
+
+def _lab_column(key: str) -> Column | None:
+    """Columns beyond the fixed ones: ``terpene_<name>_percent``, ``cannabinoid_<name>_percent``
+    (a share, 0-100) and ``panel_<name>`` (pass or fail)."""
+    if _ANALYTE.fullmatch(key):
+        return Column(
+            key, "decimal", required=False, unit="%", minimum=Decimal(0), maximum=Decimal(100)
+        )
+    if _PANEL.fullmatch(key):
+        return Column(key, required=False, choices=("pass", "fail"))
+    return None
+
+
+def analytes_in(row: dict[str, Any]) -> list[tuple[str, str, Decimal]]:
+    """``(kind, name, percent)`` of the analyte columns of a row that have a value."""
+    found = []
+    if row.get("thc_percent") is not None:
+        found.append(("cannabinoid", "total_thc", row["thc_percent"]))
+    if row.get("cbd_percent") is not None:
+        found.append(("cannabinoid", "total_cbd", row["cbd_percent"]))
+    for key, value in row.items():
+        match = _ANALYTE.fullmatch(key)
+        if match and value is not None:
+            found.append((match.group(1), match.group(2), value))
+    return found
+
+
+def panels_in(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(panel, pass|fail)`` of the panel columns of a row that have a value."""
+    return [
+        (match.group(1), value)
+        for key, value in row.items()
+        if (match := _PANEL.fullmatch(key)) and value is not None
+    ]
+
+
+BATCHES = Layout(
+    kind=ImportKind.BATCHES,
+    title="Batches with lab results",
+    description=(
+        "One row per batch (a production run) of one of your products, with its lab results "
+        "as columns: `thc_percent` and `cbd_percent`, any `cannabinoid_<name>_percent` or "
+        "`terpene_<name>_percent` (for example `terpene_myrcene_percent`), and any "
+        "`panel_<name>` with `pass` or `fail` (for example `panel_microbials`)."
+    ),
+    columns=(
+        Column(
+            "product",
+            example="Blue Dream 3.5 g",
+            max_length=200,
+            description="the product's name or GTIN",
+            aliases=("product_name", "gtin"),
+        ),
+        Column("lot_number", example="BD-2611-A", max_length=20, aliases=("lot", "batch")),
+        Column("produced_on", "date", required=False, example="2026-11-02"),
+        Column("expires_on", "date", required=False, example="2027-11-02"),
+        Column(
+            "lab_status",
+            required=False,
+            example="passed",
+            choices=("pending", "passed", "failed"),
+            description="empty: pending; only a passed batch can be serialized",
+        ),
+        Column("lab_name", required=False, example="Evergreen Labs", max_length=200),
+        Column("tested_on", "date", required=False, example="2026-11-05"),
+        Column(
+            "thc_percent",
+            "decimal",
+            required=False,
+            unit="%",
+            example="21.5",
+            minimum=Decimal(0),
+            maximum=Decimal(100),
+            description="total THC",
+        ),
+        Column(
+            "cbd_percent",
+            "decimal",
+            required=False,
+            unit="%",
+            example="0.3",
+            minimum=Decimal(0),
+            maximum=Decimal(100),
+            description="total CBD",
+        ),
+        Column(
+            "terpene_myrcene_percent",
+            "decimal",
+            required=False,
+            unit="%",
+            example="0.8",
+            minimum=Decimal(0),
+            maximum=Decimal(100),
+            description="any terpene: `terpene_<name>_percent`",
+        ),
+        Column(
+            "panel_microbials",
+            required=False,
+            example="pass",
+            choices=("pass", "fail"),
+            description="any panel: `panel_<name>`",
+        ),
+    ),
+    extra_columns=_lab_column,
+)
+
+
 SERIALIZATION = Layout(
     kind=ImportKind.SERIALIZATION,
     title="Serialization requests",
@@ -143,7 +255,9 @@ SERIALIZATION = Layout(
 )
 
 
-LAYOUTS: dict[str, Layout] = {layout.kind: layout for layout in (PRODUCTS, SERIALIZATION, SALES)}
+LAYOUTS: dict[str, Layout] = {
+    layout.kind: layout for layout in (PRODUCTS, BATCHES, SERIALIZATION, SALES)
+}
 
 
 def layout_for(kind: str) -> Layout:

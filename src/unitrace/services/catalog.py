@@ -227,7 +227,7 @@ def _check_lab(lab: LabResultsDraft, today: dt.date) -> list[dict[str, str]]:
     return problems
 
 
-def _check_batch(draft: BatchDraft, today: dt.date) -> list[dict[str, str]]:
+def check_batch(draft: BatchDraft, today: dt.date) -> list[dict[str, str]]:
     problems = _check_lab(draft.lab, today)
     lot = draft.lot_number.strip()
     if not lot:
@@ -261,7 +261,7 @@ def create_batch(rt: Runtime, principal: Principal, draft: BatchDraft) -> Batch:
     """Record a production run of one of the caller's products, with its lab results."""
     require(principal, Role.OPERATOR)
     now = rt.clock()
-    problems = _check_batch(draft, now.date())
+    problems = check_batch(draft, now.date())
     if problems:
         raise ValidationError("the batch is not valid", details=problems)
     lot = draft.lot_number.strip()

@@ -30,14 +30,19 @@ from unitrace.domain import epcis
 from unitrace.domain.codes import InvalidCodeError, normalize_code
 from unitrace.domain.epcis import EventDraft
 from unitrace.domain.gs1 import Gs1Error, normalize_gtin
-from unitrace.domain.imports import ImportKind, layout_for
+from unitrace.domain.imports import ImportKind, analytes_in, layout_for, panels_in
 from unitrace.domain.lifecycle import MESSAGES, Operation, refusal_reason
 from unitrace.domain.model import (
+    Analyte,
+    AnalyteKind,
     BizStep,
     Disposition,
     EventAction,
     EventType,
+    LabStatus,
     Page,
+    Panel,
+    PanelResult,
     Principal,
     Role,
 )
@@ -361,6 +366,119 @@ def _cell(value: object) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------
+# Batches with lab results
+
+
+class _Batches:
+    """One row per new batch of one of the uploader's products, with its lab results."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.today = now.date()
+        self.rows: list[tuple[int, str, catalog.BatchDraft]] = []
+
+    def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        for line, row in rows:
+            lab = catalog.LabResultsDraft(
+                status=LabStatus(row["lab_status"] or "pending"),
+                lab_name=row["lab_name"],
+                tested_on=row["tested_on"],
+                analytes=tuple(
+                    Analyte(AnalyteKind(kind), name, amount, "%")
+                    for kind, name, amount in analytes_in(row)
+                ),
+                panels=tuple(Panel(name, PanelResult(result)) for name, result in panels_in(row)),
+            )
+            draft = catalog.BatchDraft(
+                product_id=0,  # resolved with the database
+                lot_number=row["lot_number"],
+                produced_on=row["produced_on"],
+                expires_on=row["expires_on"],
+                lab=lab,
+            )
+            problems = catalog.check_batch(draft, self.today)
+            for problem in problems:
+                column = problem["field"].removeprefix("lab.")
+                reading.add(Problem(line, column, None, problem["message"]))
+            if problems:
+                continue
+            key = (row["product"].strip().lower(), row["lot_number"].strip())
+            if key in seen:
+                reading.add(
+                    Problem(line, "lot_number", key[1], f"repeats the batch on row {seen[key]}")
+                )
+                continue
+            seen[key] = line
+            self.rows.append((line, row["product"].strip(), draft))
+
+    def apply(
+        self, conn: Connection, principal: Principal, now: dt.datetime, dry_run: bool
+    ) -> dict[str, Any]:
+        org = principal.organization_id
+        products_by = store.product_refs(conn, org)
+        problems: list[Problem] = []
+        resolved: list[tuple[int, int, catalog.BatchDraft]] = []
+        for line, ref, draft in self.rows:
+            product_id = products_by.get(ref.lower()) or products_by.get(ref)
+            if product_id is None:
+                problems.append(
+                    Problem(line, "product", ref, "no product of yours has this name or GTIN")
+                )
+            else:
+                resolved.append((line, product_id, draft))
+        taken = store.existing_lots(conn, org, [(p, d.lot_number.strip()) for _, p, d in resolved])
+        problems += [
+            Problem(
+                line, "lot_number", d.lot_number, "this product already has a batch with this lot"
+            )
+            for line, p, d in resolved
+            if (p, d.lot_number.strip()) in taken
+        ]
+        if problems:
+            problems.sort(key=lambda p: p.line or 0)
+            raise _Invalid(problems, len(problems))
+        if dry_run:
+            raise _DryRun({"created": len(resolved)})
+        ids = store.insert_batches(
+            conn,
+            [
+                {
+                    "organization_id": org,
+                    "product_id": product_id,
+                    "lot_number": d.lot_number.strip(),
+                    "produced_on": d.produced_on,
+                    "expires_on": d.expires_on,
+                    "lab_status": d.lab.status.value,
+                    "lab_name": (d.lab.lab_name or "").strip() or None,
+                    "tested_on": d.lab.tested_on,
+                    "created_at": now,
+                }
+                for _, product_id, d in resolved
+            ],
+        )
+        store.insert_lab_rows(
+            conn,
+            [
+                {
+                    "batch_id": b,
+                    "kind": a.kind.value,
+                    "name": a.name,
+                    "amount": a.amount,
+                    "unit": a.unit,
+                }
+                for b, (_, _, d) in zip(ids, resolved, strict=True)
+                for a in d.lab.analytes
+            ],
+            [
+                {"batch_id": b, "name": p.name, "result": p.result.value, "notes": ""}
+                for b, (_, _, d) in zip(ids, resolved, strict=True)
+                for p in d.lab.panels
+            ],
+        )
+        return {"created": len(ids), "batch_ids": ids}
+
+
+# ---------------------------------------------------------------------------------------
 # Serialization requests
 
 
@@ -439,6 +557,8 @@ def _kind(rt: Runtime, principal: Principal, kind: str, now: dt.datetime) -> _Ki
         return _Sales(rt, principal, now)
     if kind == ImportKind.PRODUCTS:
         return _Products()
+    if kind == ImportKind.BATCHES:
+        return _Batches(now)
     return _Serialization(rt)
 
 

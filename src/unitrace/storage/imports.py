@@ -32,7 +32,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from unitrace.storage.schema import batches, event_units, imports, locations, products, units
+from unitrace.storage.schema import (
+    batch_analytes,
+    batch_panels,
+    batches,
+    event_units,
+    imports,
+    locations,
+    products,
+    units,
+)
 from unitrace.storage.supply import execute_counted
 from unitrace.storage.types import UTCDateTime
 
@@ -373,3 +382,58 @@ def batches_by_lot(
     for row in rows:
         found.setdefault(row["lot_number"], []).append(dict(row))
     return found
+
+
+def product_refs(conn: Connection, organization_id: int) -> dict[str, int]:
+    """The organization's products by lower-cased name and by GTIN."""
+    found: dict[str, int] = {}
+    rows = conn.execute(
+        select(products.c.id, products.c.name, products.c.gtin).where(
+            products.c.organization_id == organization_id
+        )
+    )
+    for product_id, name, gtin in rows:
+        found[str(name).lower()] = int(product_id)
+        if gtin:
+            found[str(gtin)] = int(product_id)
+    return found
+
+
+def existing_lots(
+    conn: Connection, organization_id: int, pairs: Sequence[tuple[int, str]]
+) -> set[tuple[int, str]]:
+    """Of these ``(product id, lot number)`` pairs, those that already have a batch."""
+    if not pairs:
+        return set()
+    rows = conn.execute(
+        select(batches.c.product_id, batches.c.lot_number).where(
+            batches.c.organization_id == organization_id,
+            batches.c.lot_number.in_(sorted({lot for _, lot in pairs})),
+        )
+    )
+    return {(int(p), str(lot)) for p, lot in rows} & set(pairs)
+
+
+def insert_batches(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert the batches (one statement) and return their ids, in the order given."""
+    conn.execute(insert(batches), list(rows))
+    keys = [(r["product_id"], r["lot_number"]) for r in rows]
+    found = {
+        (int(p), str(lot)): int(i)
+        for i, p, lot in conn.execute(
+            select(batches.c.id, batches.c.product_id, batches.c.lot_number).where(
+                batches.c.organization_id == rows[0]["organization_id"],
+                batches.c.lot_number.in_(sorted({lot for _, lot in keys})),
+            )
+        )
+    }
+    return [found[k] for k in keys]
+
+
+def insert_lab_rows(
+    conn: Connection, analytes: Sequence[dict[str, Any]], panels: Sequence[dict[str, Any]]
+) -> None:
+    if analytes:
+        conn.execute(insert(batch_analytes), list(analytes))
+    if panels:
+        conn.execute(insert(batch_panels), list(panels))
