@@ -16,8 +16,10 @@ from sqlalchemy import Connection, Select
 
 from unitrace.domain import epcis
 from unitrace.domain.epcis import EventDraft
-from unitrace.domain.model import Principal
+from unitrace.domain.model import BizStep, Disposition, EventAction, EventType, Principal
 from unitrace.storage import events as store
+from unitrace.storage import retail as retail_store
+from unitrace.storage import supply
 
 MEMBERS = "@members"  # stands for "every unit the event created", expanded on read
 
@@ -110,6 +112,52 @@ def record(
     if container_ids is not None:
         store.add_container_members(conn, row_id, container_ids)
     return Recorded(row_id=row_id, event_id=event_id, seq=seq + 1)
+
+
+def record_units(
+    conn: Connection,
+    principal: Principal,
+    *,
+    biz_step: BizStep,
+    disposition: Disposition,
+    unit_ids: Select[Any],
+    at: dt.datetime,
+    action: EventAction = EventAction.OBSERVE,
+    location_id: int | None = None,
+    shipment_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> tuple[Recorded, list[str]]:
+    """One ObjectEvent about the units of a one-column SELECT, every unit's EPC listed, at
+    ``location_id`` (read point and business location) when given; and the units' codes."""
+    parts = retail_store.unit_epc_parts(conn, unit_ids)
+    where = (
+        epcis.location_uri(location_id, supply.location_gln(conn, location_id))
+        if location_id is not None
+        else None
+    )
+    draft = EventDraft(
+        event_type=EventType.OBJECT,
+        action=action,
+        biz_step=biz_step,
+        disposition=disposition,
+        event_time=at,
+        epcs=[epcis.unit_epc(code, gtin) for code, gtin in parts],
+        read_point=where,
+        biz_location=where,
+    )
+    recorded = record(
+        conn,
+        principal,
+        draft,
+        record_time=at,
+        unit_ids=unit_ids,
+        read_point_id=location_id,
+        biz_location_id=location_id,
+        quantity=len(parts),
+        shipment_id=shipment_id,
+        details=details,
+    )
+    return recorded, [code for code, _ in parts]
 
 
 def stored_event(conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,13 +22,11 @@ from sqlalchemy import Connection, Select
 
 from unitrace.domain import epcis
 from unitrace.domain import recalls as rules
-from unitrace.domain.epcis import EventDraft
 from unitrace.domain.lifecycle import RULES, Operation
 from unitrace.domain.model import (
     BizStep,
     Disposition,
     EventAction,
-    EventType,
     OrganizationKind,
     Page,
     Principal,
@@ -519,29 +517,16 @@ def _record(
     action: EventAction = EventAction.OBSERVE,
     location_id: int | None = None,
 ) -> str:
-    parts = retail_store.unit_epc_parts(conn, ids)
-    where = (
-        movement.location_of(conn, principal.organization_id, location_id) if location_id else None
-    )
-    draft = EventDraft(
-        event_type=EventType.OBJECT,
-        action=action,
-        biz_step=step,
-        disposition=disposition,
-        event_time=now,
-        epcs=[epcis.unit_epc(code, gtin) for code, gtin in parts],
-        read_point=where,
-        biz_location=where,
-    )
-    recorded = eventlog.record(
+    """One event about the units ``ids``, linked to the recall(s) it belongs to."""
+    recorded, _ = eventlog.record_units(
         conn,
         principal,
-        draft,
-        record_time=now,
+        biz_step=step,
+        disposition=disposition,
         unit_ids=ids,
-        read_point_id=location_id,
-        biz_location_id=location_id,
-        quantity=len(parts),
+        at=now,
+        action=action,
+        location_id=location_id,
         details=details,
     )
     for recall_id in [recall_ids] if isinstance(recall_ids, int) else recall_ids:

@@ -41,7 +41,6 @@ from unitrace.services.movement import Refusal
 from unitrace.services.runtime import Runtime
 from unitrace.storage import orgs as org_store
 from unitrace.storage import recalls as recall_store
-from unitrace.storage import retail as retail_store
 from unitrace.storage import shipments as store
 from unitrace.storage import supply
 from unitrace.storage.schema import containers, units
@@ -1045,31 +1044,18 @@ def _hold_recalled(
     """Received units that are under recall: one ``holding`` event (disposition
     ``recalled``) at the receiving location, right after the receiving event; their codes."""
     ids = supply.units_where(accepted_set, units.c.disposition == Disposition.RECALLED.value)
-    parts = retail_store.unit_epc_parts(conn, ids)
-    where = epcis.location_uri(destination, supply.location_gln(conn, destination))
-    draft = EventDraft(
-        event_type=EventType.OBJECT,
-        action=EventAction.OBSERVE,
-        biz_step=BizStep.HOLDING,
-        disposition=Disposition.RECALLED,
-        event_time=now,
-        epcs=[epcis.unit_epc(code, gtin) for code, gtin in parts],
-        read_point=where,
-        biz_location=where,
-    )
-    eventlog.record(
+    _, codes = eventlog.record_units(
         conn,
         principal,
-        draft,
-        record_time=now,
+        biz_step=BizStep.HOLDING,
+        disposition=Disposition.RECALLED,
         unit_ids=ids,
-        read_point_id=destination,
-        biz_location_id=destination,
-        quantity=len(parts),
+        at=now,
+        location_id=destination,
         shipment_id=row["id"],
         details={"held": "recalled on receipt"},
     )
-    return tuple(code for code, _ in parts)
+    return tuple(codes)
 
 
 def _scan_epcs(conn: Connection, scan_rows: Sequence[dict[str, Any]]) -> set[str]:
