@@ -70,6 +70,19 @@ MAIN_PATHS = {
     "/api/v1/sales/undo": {"post"},
     "/api/v1/returns": {"post"},
     "/api/v1/units/dispositions": {"post"},
+    "/api/v1/recalls": {"get", "post"},
+    "/api/v1/recalls/held": {"get"},
+    "/api/v1/recalls/confirm": {"post"},
+    "/api/v1/recalls/{recall_id}": {"get", "put", "delete"},
+    "/api/v1/recalls/{recall_id}/preview": {"get"},
+    "/api/v1/recalls/{recall_id}/activate": {"post"},
+    "/api/v1/recalls/{recall_id}/report": {"get"},
+    "/api/v1/recalls/{recall_id}/report.csv": {"get"},
+    "/api/v1/recalls/{recall_id}/events": {"get"},
+    "/api/v1/recalls/{recall_id}/held": {"get"},
+    "/api/v1/recalls/{recall_id}/release": {"post"},
+    "/api/v1/recalls/{recall_id}/destroy": {"post"},
+    "/api/v1/recalls/{recall_id}/close": {"post"},
 }
 
 

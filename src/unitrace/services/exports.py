@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -146,7 +146,11 @@ def _arguments(conn: Connection, kind: str, flt: ExportFilter) -> dict[str, Any]
 def csv_chunks(kind: str, rows: Iterator[Mapping[str, Any]]) -> Iterator[str]:
     """CSV text (UTF-8 with a byte-order mark when encoded, CRLF) in chunks of rows; every
     cell formula-safe."""
-    columns = COLUMNS[kind]
+    return table_csv_chunks(COLUMNS[kind], rows)
+
+
+def table_csv_chunks(columns: Sequence[str], rows: Iterator[Mapping[str, Any]]) -> Iterator[str]:
+    """:func:`csv_chunks` for any ``columns`` (a recall's reach rows, …)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")

@@ -17,6 +17,7 @@ from unitrace.web.api import (
     locations,
     organizations,
     products,
+    recalls,
     retail,
     shipments,
     units,
@@ -46,4 +47,5 @@ for module in (containers, shipments, retail):
     _authenticated.include_router(module.router)
 _authenticated.include_router(container_labels.router)
 _authenticated.include_router(exports.router)
+_authenticated.include_router(recalls.router)
 router.include_router(_authenticated)
