@@ -23,6 +23,7 @@ from unitrace.cli import (
     orgs,
     pos,
     products,
+    recalls,
     serve,
     shipments,
     units,
@@ -74,6 +75,7 @@ app.add_typer(labels.app, name="labels")
 app.add_typer(containers.app, name="containers")
 app.add_typer(shipments.app, name="shipments")
 app.add_typer(pos.app, name="pos")
+app.add_typer(recalls.app, name="recalls")
 app.add_typer(dispose.app, name="dispositions")
 app.add_typer(audit.app, name="audit")
 app.add_typer(webhooks.app, name="webhooks")
