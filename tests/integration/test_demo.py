@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from unitrace.domain.model import Disposition, OrganizationKind, Role
-from unitrace.services import access, audit, catalog, demo, organizations, shipments, units
+from unitrace.services import (
+    access,
+    audit,
+    catalog,
+    demo,
+    organizations,
+    recalls,
+    shipments,
+    units,
+)
 from unitrace.services.runtime import Runtime
 
 
@@ -48,5 +57,12 @@ def test_the_demo_moves_units_through_the_supply_chain(rt: Runtime) -> None:
     assert statuses == ["received", "received_with_discrepancies"]
     sold = units.list_units(rt, high_street, disposition=Disposition.RETAIL_SOLD, limit=1)
     assert sold.total == 8  # baskets of 1, 2, 1 and 4, one sale in Davis; one unit returned
+    brand = logins["Green Valley Farms"]
+    active, draft = sorted(recalls.list_recalls(rt, brand).items, key=lambda r: r.status)
+    assert (active.status, draft.status) == ("active", "draft")
+    report = recalls.report(rt, brand, active.id)
+    assert report.counts["sold"] == 1 and report.counts["at_holder"] > 0
+    assert recalls.held(rt, high_street)[0].recall_id == active.id
+    assert recalls.preview(rt, brand, draft.id).total > 0
     for principal in logins.values():
         assert audit.verify_chain(rt, principal).ok

@@ -19,11 +19,13 @@ from unitrace.domain.model import (
     Principal,
     Role,
 )
+from unitrace.domain.recalls import Scope
 from unitrace.services import (
     access,
     catalog,
     containers,
     organizations,
+    recalls,
     retail,
     serialization,
     shipments,
@@ -249,11 +251,12 @@ def _login(rt: Runtime, email: str) -> Principal:
 
 def _codes(rt: Runtime, principal: Principal, lot: str, count: int) -> list[str]:
     """The first ``count`` codes of a demo lot still at the brand."""
-    batch = next(
-        b for b in catalog.list_batches(rt, principal, limit=50).items if b.lot_number == lot
-    )
     page = units.list_units(
-        rt, principal, batch_id=batch.id, disposition=Disposition.ACTIVE, limit=count
+        rt,
+        principal,
+        batch_id=_batch_id(rt, principal, lot),
+        disposition=Disposition.ACTIVE,
+        limit=count,
     )
     return [view.unit.code for view in page.items]
 
@@ -323,3 +326,41 @@ def _supply_chain(rt: Runtime, brand: Principal, facility_id: int, units_per_bat
             retail.sell(rt, high_street, location_id=sacramento, codes=basket, terminal="till-1")
     retail.sell(rt, high_street, location_id=davis, codes=og_kush[:1], terminal="davis-1")
     retail.return_unit(rt, high_street, location_id=sacramento, code=on_shelf[1], action="restock")
+    _recalls(rt, brand, cases[3].code)
+
+
+def _recalls(rt: Runtime, brand: Principal, spare_case: str) -> None:
+    """An active recall of the OG Kush lot (on the Davis store's shelves, one sold) and a
+    draft for one case still at the distributor, to preview and activate."""
+    og_kush = recalls.create_recall(
+        rt,
+        brand,
+        recalls.RecallDraft(
+            title="OG Kush GV-2611-B: Aspergillus in retest",
+            reason="A retest of retained samples found Aspergillus above the action level.",
+            severity="II",
+            scope=Scope(batch_ids=(_batch_id(rt, brand, "GV-2611-B"),)),
+            retailer_instructions="Take every unit off the shelf and scan it to confirm "
+            "quarantine; we collect them on the next delivery.",
+            consumer_instructions="Do not use this product. Bring it back to the store for a "
+            "full refund.",
+        ),
+    )
+    recalls.activate(rt, brand, og_kush.id)
+    recalls.create_recall(
+        rt,
+        brand,
+        recalls.RecallDraft(
+            title="Blue Dream case: damaged seals",
+            reason="Tamper-evident seals of one case were found damaged at the warehouse.",
+            severity="III",
+            scope=Scope(container_codes=(spare_case,)),
+            retailer_instructions="Hold the case; do not open it.",
+        ),
+    )
+
+
+def _batch_id(rt: Runtime, principal: Principal, lot: str) -> int:
+    return next(
+        b.id for b in catalog.list_batches(rt, principal, limit=50).items if b.lot_number == lot
+    )
