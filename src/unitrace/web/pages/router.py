@@ -14,6 +14,7 @@ from unitrace.web.pages import (
     labels,
     pos,
     products,
+    recalls,
     receiving,
     shipments,
     units,
@@ -25,3 +26,4 @@ for module in (auth, dashboard, products, batches, units, labels, api_keys):
 for module in (containers, shipments, receiving, pos):  # the supply chain
     router.include_router(module.router)
 router.include_router(container_labels.router)
+router.include_router(recalls.router)
