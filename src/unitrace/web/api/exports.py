@@ -20,7 +20,7 @@ ExportKind = Annotated[
 ]
 
 
-def _closing(chunks: Iterator[str], rows: Iterator[object]) -> Iterator[str]:
+def closing_stream(chunks: Iterator[str], rows: Iterator[object]) -> Iterator[str]:
     try:
         yield from chunks
     finally:
@@ -64,7 +64,7 @@ def export(
         media = "text/csv; charset=utf-8"
     stamp = rt.clock().strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(
-        _closing(chunks, rows),
+        closing_stream(chunks, rows),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.{format}"'},
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from unitrace.services import exports, recalls
-from unitrace.web.api.exports import _closing
+from unitrace.web.api.exports import closing_stream
 from unitrace.web.api.history import EPCIS_MEDIA_TYPE, EPCIS_RESPONSE
 from unitrace.web.api.params import IdPath, Limit, Offset
 from unitrace.web.deps import ApiPrincipal, RuntimeDep
@@ -142,7 +142,7 @@ def report_csv(recall_id: IdPath, rt: RuntimeDep, principal: ApiPrincipal) -> Re
     rows = recalls.report_rows(rt, principal, recall_id)  # the caller is checked here
     number = recalls.get_recall(rt, principal, recall_id).number
     return StreamingResponse(
-        _closing(exports.table_csv_chunks(recalls.REPORT_COLUMNS, rows), rows),
+        closing_stream(exports.table_csv_chunks(recalls.REPORT_COLUMNS, rows), rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": attachment(f"{number}-reach.csv")},
     )
