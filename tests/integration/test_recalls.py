@@ -599,3 +599,54 @@ def test_units_recalled_in_transit_come_back_recalled_when_the_shipment_is_voide
     recalls.release(rt, world.brand, recall.id, reason="lab error", codes=world.in_transit)
     assert set(dispositions(rt, world.in_transit).values()) == {"active"}
     assert audit.verify_chain(rt, world.brand).ok
+
+
+def test_an_activation_that_fails_at_its_last_step_leaves_nothing_behind(
+    rt: Runtime, world: World
+) -> None:
+    recall = recalls.create_recall(rt, world.brand, draft(Scope(batch_ids=(world.batch1,))))
+    before = dispositions(rt, world.at_store + world.at_brand + world.in_transit)
+    with rt.db.read() as conn:
+        events_before = conn.execute(select(func.count()).select_from(events)).scalar_one()
+    # The database itself refuses the last write of the activation (linking its event).
+    with rt.db.transaction() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_link BEFORE INSERT ON recall_events "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_link() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_link BEFORE INSERT ON recall_events "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_link()"
+                )
+            )
+    try:
+        with pytest.raises(Exception, match="refused by the test"):
+            recalls.activate(rt, world.brand, recall.id)
+    finally:
+        with rt.db.transaction() as conn:
+            conn.execute(
+                text(
+                    "DROP TRIGGER refuse_link"
+                    + (" ON recall_events" if conn.dialect.name != "sqlite" else "")
+                )
+            )
+            if conn.dialect.name != "sqlite":
+                conn.execute(text("DROP FUNCTION refuse_link()"))
+    assert dispositions(rt, world.at_store + world.at_brand + world.in_transit) == before
+    assert recalls.get_recall(rt, world.brand, recall.id).status == "draft"
+    with rt.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(recall_units)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == events_before
+    assert audit.verify_chain(rt, world.brand).ok
+    assert recalls.activate(rt, world.brand, recall.id).flagged == 27  # and then it works
