@@ -13,6 +13,7 @@ from unitrace.web.api import (
     exports,
     health,
     history,
+    imports,
     labels,
     locations,
     organizations,
@@ -48,4 +49,5 @@ for module in (containers, shipments, retail):
 _authenticated.include_router(container_labels.router)
 _authenticated.include_router(exports.router)
 _authenticated.include_router(recalls.router)
+_authenticated.include_router(imports.router)
 router.include_router(_authenticated)

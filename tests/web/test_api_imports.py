@@ -1,0 +1,104 @@
+"""POST/GET /api/v1/imports: upload a CSV (checked whole, applied once), follow it, templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import Headers
+from unitrace.domain.model import Principal
+from unitrace.services import catalog
+from unitrace.services.runtime import Runtime
+from unitrace.web.app import create_app
+
+GOOD = (
+    "Name;Category;net_content;net_content_unit\r\n"
+    "Blue Dream 3.5 g;flower;3.5;g\r\n"
+    "Sour Diesel 1 g;flower;1;g\r\n"
+).encode("cp1252")
+BROKEN = b"name,category,net_content,net_content_unit\nOne,flower,12;5,g\nTwo,pizza,,\n"
+
+
+def _post(client: TestClient, headers: Headers, body: bytes, query: str = "", **extra: str) -> Any:
+    return client.post(
+        f"/api/v1/imports/products{query}",
+        headers={**headers, **extra},
+        files={"file": ("products.csv", body, "text/csv")},
+    )
+
+
+def test_a_broken_file_is_refused_with_every_problem_and_a_good_one_is_applied_once(
+    rt: Runtime,
+    client: TestClient,
+    brand: Principal,
+    operator: Headers,
+    outsider: Headers,
+) -> None:
+    bad = _post(client, operator, BROKEN)
+    assert bad.status_code == 422
+    error = bad.json()["error"]
+    assert error["code"] == "invalid_file"
+    assert error["details"]["status"] == "invalid"
+    assert error["details"]["problem_count"] == 2
+    assert [(p["line"], p["column"], p["value"]) for p in error["details"]["problems"]] == [
+        (2, "net_content", "12;5"),
+        (3, "category", "pizza"),
+    ]
+    assert catalog.list_products(rt, brand).total == 0
+
+    checked = _post(client, operator, GOOD, "?dry_run=true")
+    assert checked.status_code == 200
+    assert checked.json()["status"] == "dry_run" and checked.json()["id"] is None
+    assert checked.json()["result"] == {"created": 2}
+    assert checked.json()["delimiter"] == ";"
+    assert catalog.list_products(rt, brand).total == 0
+
+    applied = _post(client, operator, GOOD, **{"Idempotency-Key": "k-1"})
+    assert applied.status_code == 200, applied.text
+    body = applied.json()
+    assert (body["status"], body["rows"], body["replayed"]) == ("applied", 2, False)
+    assert body["result"]["created"] == 2
+    again = _post(client, operator, GOOD)
+    assert again.status_code == 200
+    assert (again.json()["id"], again.json()["replayed"]) == (body["id"], True)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert catalog.list_products(rt, brand).total == 2
+    other_file = _post(client, operator, GOOD + b"Third;flower;;\r\n", **{"Idempotency-Key": "k-1"})
+    assert other_file.status_code == 409
+
+    shown = client.get(f"/api/v1/imports/{body['id']}", headers=operator)
+    assert shown.status_code == 200
+    assert (shown.json()["status"], shown.json()["rows"]) == ("applied", 2)
+    listed = client.get("/api/v1/imports?limit=1", headers=operator).json()
+    assert listed["total"] == 2 and listed["limit"] == 1
+    assert [i["status"] for i in listed["items"]] == ["applied"]
+    invalid_id = error["details"]["id"]
+    for import_id in (body["id"], invalid_id, 999_999):
+        hidden = client.get(f"/api/v1/imports/{import_id}", headers=outsider)
+        assert hidden.status_code == 404
+        assert hidden.json()["error"]["code"] == "not_found"
+    assert client.get("/api/v1/imports", headers=outsider).json()["total"] == 0
+
+
+def test_templates_unknown_kinds_and_the_size_limit(
+    rt: Runtime, client: TestClient, operator: Headers
+) -> None:
+    csv = client.get("/api/v1/imports/templates/sales", headers=operator)
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0] == "code,store,sold_at,price"
+    assert client.get("/api/v1/imports/templates/sales").status_code == 401
+    unknown = client.get("/api/v1/imports/templates/nope", headers=operator)
+    assert unknown.status_code == 422
+    assert _post(client, operator, b"x" * 2048).status_code == 422
+    small = Runtime(
+        settings=rt.settings.model_copy(update={"import_max_bytes": 1024}),
+        db=rt.db,
+        files=rt.files,
+        clock=rt.clock,
+    )
+    with TestClient(create_app(runtime=small)) as limited:
+        big = _post(limited, operator, b"name,category\n" + b"A,flower\n" * 200)
+    assert big.status_code == 413
+    assert big.json()["error"]["code"] == "file_too_large"
