@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt bench bench-commission bench-lookup bench-labels-zpl bench-labels-pdf clean bench-event-hash bench-supply bench-recalls bench-imports
+.PHONY: help run test lint fmt bench bench-commission bench-lookup bench-labels-zpl bench-labels-pdf clean bench-event-hash bench-supply bench-recalls bench-imports docs
 
 help: ## Show this help
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,9 @@ run: $(STAMP) ## Migrate ./unitrace.db (or $$UNITRACE_DATABASE_URL), load demo d
 
 test: $(STAMP) ## Run the whole test suite (PostgreSQL too when UNITRACE_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+docs: $(STAMP) ## Regenerate docs/csv.md from the CSV upload layouts
+	$(BIN)/unitrace import docs -o docs/csv.md
 
 lint: $(STAMP) ## ruff (lint + format check), mypy strict, import-linter layer contract
 	$(BIN)/ruff check src tests bench

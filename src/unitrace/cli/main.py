@@ -18,6 +18,7 @@ from unitrace.cli import (
     demo,
     dispose,
     exports,
+    imports,
     labels,
     locations,
     orgs,
@@ -80,6 +81,7 @@ app.add_typer(dispose.app, name="dispositions")
 app.add_typer(audit.app, name="audit")
 app.add_typer(webhooks.app, name="webhooks")
 app.command("export")(exports.export)
+app.add_typer(imports.app, name="import")
 
 
 def _print_version(value: bool) -> None:

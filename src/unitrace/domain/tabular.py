@@ -18,6 +18,7 @@ whole file is clean.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -377,6 +378,16 @@ def read_rows(
             return
     reading.encoding = detect_encoding(stream)
     text = _text(stream, reading.encoding)
+    try:
+        yield from _text_rows(text, layout, reading, max_rows)
+    finally:
+        with contextlib.suppress(ValueError):  # the caller closed its stream already
+            text.detach()  # the caller's stream stays open, and no wrapper is left unclosed
+
+
+def _text_rows(
+    text: TextIO, layout: Layout, reading: Reading, max_rows: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
     first = text.readline()
     if not first.strip():
         reading.add(Problem(None, None, None, "the file is empty: it needs a header row"))
@@ -412,7 +423,7 @@ def read_rows(
         reading.add(Problem(None, None, None, "the file has a header but no rows"))
 
 
-def _text(stream: BinaryIO, encoding: str) -> TextIO:
+def _text(stream: BinaryIO, encoding: str) -> io.TextIOWrapper:
     return io.TextIOWrapper(stream, encoding=encoding, newline="")
 
 
