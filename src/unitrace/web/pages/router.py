@@ -11,6 +11,7 @@ from unitrace.web.pages import (
     container_labels,
     containers,
     dashboard,
+    imports,
     labels,
     pos,
     products,
@@ -27,3 +28,4 @@ for module in (containers, shipments, receiving, pos):  # the supply chain
     router.include_router(module.router)
 router.include_router(container_labels.router)
 router.include_router(recalls.router)
+router.include_router(imports.router)
