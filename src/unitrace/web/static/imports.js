@@ -65,7 +65,7 @@
     if (bar) bar.hidden = false;
     if (status) status.textContent = "Uploading…";
     var request = new XMLHttpRequest();
-    request.open("POST", form.action);
+    request.open("POST", form.getAttribute("action") || location.pathname);  // form.action is the button named "action"
     request.upload.addEventListener("progress", function (e) {
       if (!e.lengthComputable) return;
       var percent = Math.round((e.loaded / e.total) * 100);
