@@ -31,8 +31,14 @@ def test_import_a_broken_then_a_good_products_file(
     checked = ok(unitrace("import", "products", str(good), "--org", BRAND, "--dry-run"))
     assert "Checked 2 rows" in checked.stdout and "dry run" in checked.stdout
     assert catalog.list_products(rt, brand).total == 0
-    done = ok(unitrace("import", "products", str(good), "--org", BRAND, "--key", "k1"))
+    as_on_a_terminal = {"FORCE_COLOR": "1"}  # the progress indicator shows on a terminal only
+    done = ok(
+        unitrace(
+            "import", "products", str(good), "--org", BRAND, "--key", "k1", env=as_on_a_terminal
+        )
+    )
     assert "Imported 2 rows" in done.stdout and "Created" in done.stdout
+    assert "Done: 2 rows" in done.stderr  # fed by the service's progress callback
     again = json.loads(
         ok(unitrace("import", "products", str(good), "--org", BRAND, "--json")).stdout
     )
