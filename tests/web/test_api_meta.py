@@ -83,6 +83,10 @@ MAIN_PATHS = {
     "/api/v1/recalls/{recall_id}/release": {"post"},
     "/api/v1/recalls/{recall_id}/destroy": {"post"},
     "/api/v1/recalls/{recall_id}/close": {"post"},
+    "/api/v1/imports": {"get"},
+    "/api/v1/imports/{kind}": {"post"},
+    "/api/v1/imports/{import_id}": {"get"},
+    "/api/v1/imports/templates/{kind}": {"get"},
 }
 
 
