@@ -477,3 +477,37 @@ def test_batches_with_lab_results_as_columns(rt: Runtime, shop: Shop) -> None:
         (3, "no product of yours has this name or GTIN"),
     ]
     assert snapshot(rt) == before
+
+
+def test_a_recall_scope_list_adds_units_to_a_draft(rt: Runtime, shop: Shop) -> None:
+    recall = recalls.create_recall(
+        rt,
+        shop.brand,
+        RecallDraft("Seals", "damaged seals", "III", Scope(unit_codes=(shop.codes[0],))),
+    )
+    content = "Recall,Code\n" + "".join(
+        f"{recall.number.lower()},https://id.example.test/{c}\n" for c in shop.codes[1:4]
+    )
+    done = _upload_kind(rt, shop.brand, "recall_scope", content)
+    assert done.status == "applied" and done.result == {"recalls": {recall.number: 4}}
+    assert recalls.preview(rt, shop.brand, recall.id).total == 4
+    refused = _upload_kind(
+        rt,
+        shop.brand,
+        "recall_scope",
+        f"recall,code\nRC-2099-0001,{shop.codes[5]}\n{recall.number},{shop.at_other[0]}\n"
+        f"{recall.number},{shop.codes[6]}\n{recall.number},{shop.codes[6]}\n",
+    )
+    assert [(p["line"], p["column"]) for p in refused.problems] == [(5, "code")]
+    refused = _upload_kind(
+        rt, shop.brand, "recall_scope", f"recall,code\nRC-2099-0001,{shop.codes[5]}\n"
+    )
+    assert [(p["line"], p["message"]) for p in refused.problems] == [
+        (2, "no draft recall of yours has this number")
+    ]
+    other = make_org(rt)
+    refused = _upload_kind(
+        rt, other, "recall_scope", f"recall,code\n{recall.number},{shop.codes[5]}\n"
+    )
+    assert refused.problems[0]["message"] == "no draft recall of yours has this number"
+    assert recalls.preview(rt, shop.brand, recall.id).total == 4

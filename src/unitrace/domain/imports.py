@@ -19,6 +19,7 @@ from unitrace.domain.tabular import Column, Layout
 class ImportKind(StrEnum):
     PRODUCTS = "products"
     BATCHES = "batches"
+    RECALL_SCOPE = "recall_scope"
     SERIALIZATION = "serialization"
     SALES = "sales"
 
@@ -255,8 +256,29 @@ SERIALIZATION = Layout(
 )
 
 
+RECALL_SCOPE = Layout(
+    kind=ImportKind.RECALL_SCOPE,
+    title="Recall scope lists",
+    description=(
+        "Units to add to a draft recall's scope, one per row: pasted from a spreadsheet, "
+        "exported from a scanner, or listed by a lab. Every code must be one of your units; "
+        "the recall must be one of your drafts."
+    ),
+    columns=(
+        Column(
+            "recall",
+            example="RC-2026-0003",
+            max_length=40,
+            description="the draft recall's number",
+            aliases=("recall_number",),
+        ),
+        Column("code", description=_CODE, example="7KQ2M9XH4T1R3B", max_length=500),
+    ),
+)
+
+
 LAYOUTS: dict[str, Layout] = {
-    layout.kind: layout for layout in (PRODUCTS, BATCHES, SERIALIZATION, SALES)
+    layout.kind: layout for layout in (PRODUCTS, BATCHES, SERIALIZATION, SALES, RECALL_SCOPE)
 }
 
 

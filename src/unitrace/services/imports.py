@@ -54,7 +54,7 @@ from unitrace.errors import (
     NotFoundError,
     ValidationError,
 )
-from unitrace.services import catalog, eventlog, movement, serialization
+from unitrace.services import catalog, eventlog, movement, recalls, serialization
 from unitrace.services.access import require
 from unitrace.services.catalog import check_page
 from unitrace.services.runtime import Runtime
@@ -152,7 +152,7 @@ class _Sales:
         groups = self.groups
         for line, row in rows:
             raw = row["code"]
-            code = quick_code(raw) or self._scanned(line, raw, reading)
+            code = quick_code(raw) or _scanned(line, raw, reading)
             if code is None:
                 continue
             location = stores.get(row["store"].strip().lower()) or stores.get(row["store"])
@@ -203,20 +203,6 @@ class _Sales:
                 first[code] = line
         for line, code in self.duplicates:
             reading.add(Problem(line, "code", code, f"the same unit is on row {first[code]}"))
-
-    @staticmethod
-    def _scanned(line: int, raw: str, reading: Reading) -> str | None:
-        try:
-            scan = parse_scan(raw)
-        except ScanError as exc:
-            reading.add(Problem(line, "code", raw[:200], exc.message))
-            return None
-        if scan.kind is ScanKind.SSCC:
-            reading.add(
-                Problem(line, "code", raw[:200], "an SSCC names a case or pallet: list units")
-            )
-            return None
-        return scan.value
 
     def apply(
         self, conn: Connection, principal: Principal, now: dt.datetime, dry_run: bool
@@ -281,6 +267,73 @@ class _Sales:
         store.add_group_members(conn, recorded)
         store.drop_staging(conn)
         return {"sold": changed, "events": event_ids}
+
+
+def _scanned(line: int, raw: str, reading: Reading) -> str | None:
+    """The unit code in a cell the quick reading did not take; a problem when there is none."""
+    try:
+        scan = parse_scan(raw)
+    except ScanError as exc:
+        reading.add(Problem(line, "code", raw[:200], exc.message))
+        return None
+    if scan.kind is ScanKind.SSCC:
+        reading.add(Problem(line, "code", raw[:200], "an SSCC names a case or pallet: list units"))
+        return None
+    return scan.value
+
+
+# ---------------------------------------------------------------------------------------
+# Recall scope lists
+
+
+class _RecallScope:
+    """Codes to add to the explicit scope of draft recalls, one per row."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, list[tuple[int, str]]] = {}  # recall number -> (line, code)
+
+    def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        for line, row in rows:
+            code = quick_code(row["code"]) or _scanned(line, row["code"], reading)
+            if code is None:
+                continue
+            number = row["recall"].strip().upper()
+            earlier = seen.setdefault((number, code), line)
+            if earlier != line:
+                reading.add(Problem(line, "code", code, f"the same unit is on row {earlier}"))
+                continue
+            self.codes.setdefault(number, []).append((line, code))
+
+    def apply(
+        self, conn: Connection, principal: Principal, now: dt.datetime, dry_run: bool
+    ) -> dict[str, Any]:
+        del now
+        problems: list[Problem] = []
+        added: dict[str, int] = {}
+        for number, listed in self.codes.items():
+            recall_id, named, missing = recalls.add_codes_in(
+                conn, principal, number, [code for _, code in listed]
+            )
+            if recall_id is None:
+                problems.append(
+                    Problem(
+                        listed[0][0], "recall", number, "no draft recall of yours has this number"
+                    )
+                )
+                continue
+            lines = {code: line for line, code in listed}
+            problems += [
+                Problem(lines[code], "code", code, "unknown code: not one of your units")
+                for code in missing
+            ]
+            added[number] = named
+        if problems:
+            problems.sort(key=lambda p: p.line or 0)
+            raise _Invalid(problems, len(problems))
+        if dry_run:
+            raise _DryRun({"recalls": added})
+        return {"recalls": added}
 
 
 # ---------------------------------------------------------------------------------------
@@ -559,6 +612,8 @@ def _kind(rt: Runtime, principal: Principal, kind: str, now: dt.datetime) -> _Ki
         return _Products()
     if kind == ImportKind.BATCHES:
         return _Batches(now)
+    if kind == ImportKind.RECALL_SCOPE:
+        return _RecallScope()
     return _Serialization(rt)
 
 

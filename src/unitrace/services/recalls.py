@@ -381,6 +381,28 @@ def update_recall(
         return _view(_readable(conn, principal, recall_id))
 
 
+def add_codes_in(
+    conn: Connection, principal: Principal, number: str, codes: Sequence[str]
+) -> tuple[int | None, int, list[str]]:
+    """Add units (canonical codes) to the explicit scope of the caller's draft ``number``,
+    inside the caller's transaction: ``(recall id, units now named, codes not found)``. The
+    id is None when there is no such draft of the caller's (nothing is added then)."""
+    row = store.find_recall_by_number(conn, principal.organization_id, number)
+    if row is None or row["status"] != RecallStatus.DRAFT.value:
+        return None, 0, list(codes)
+    kind = _kind(conn, principal)
+    owners = units.c.organization_id.in_(_issuers(conn, principal, kind))
+    ids = store.unit_ids_by_code(conn, codes, owners)
+    missing = [c for c in codes if c not in ids]
+    if missing:
+        return int(row["id"]), 0, missing
+    named = store.add_scope_units(conn, int(row["id"]), sorted(set(ids.values())))
+    scope = json.loads(row["scope"])
+    scope["unit_code_count"] = named
+    store.update_recall(conn, int(row["id"]), "draft", scope=json.dumps(scope, sort_keys=True))
+    return int(row["id"]), named, []
+
+
 def discard_recall(rt: Runtime, principal: Principal, recall_id: int) -> None:
     require(principal, Role.OPERATOR)
     with rt.db.transaction() as conn:

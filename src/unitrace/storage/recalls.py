@@ -709,3 +709,33 @@ def restore_before_shipping(conn: Connection, unit_ids: Select[Any]) -> int:
         )
         .values(disposition_before=before),
     )
+
+
+def find_recall_by_number(
+    conn: Connection, organization_id: int, number: str
+) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            select(recalls).where(
+                recalls.c.organization_id == organization_id,
+                func.upper(recalls.c.number) == number.strip().upper(),
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def add_scope_units(conn: Connection, recall_id: int, unit_ids: Sequence[int]) -> int:
+    """Add units to a draft's explicit scope (those already there stay once); how many it
+    names now."""
+    there = set(
+        conn.execute(
+            select(recall_scope_units.c.unit_id).where(recall_scope_units.c.recall_id == recall_id)
+        ).scalars()
+    )
+    rows = [{"recall_id": recall_id, "unit_id": u} for u in unit_ids if u not in there]
+    for start in range(0, len(rows), _CHUNK):
+        conn.execute(insert(recall_scope_units), rows[start : start + _CHUNK])
+    return len(there) + len(rows)
