@@ -98,6 +98,78 @@ class Settings(BaseSettings):
         description="Most rows one CSV import may have.",
     )
 
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated proxy addresses whose X-Forwarded-For / X-Forwarded-Proto "
+        "headers are trusted for the client address (`*` trusts every proxy).",
+    )
+    public_requests_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Public scans (resolver, consumer page, JSON verification) one client may "
+        "make per minute, after its burst.",
+    )
+    public_burst: int = Field(
+        default=30,
+        ge=1,
+        description="Public scans one client may make in a quick burst before the per-minute "
+        "rate applies.",
+    )
+    public_misses_per_hour: int = Field(
+        default=30,
+        ge=1,
+        description="Unknown or malformed codes one client may look up per hour (after a burst "
+        "of as many): guessing codes is cut off long before it could find one.",
+    )
+    public_forms_per_hour: int = Field(
+        default=10,
+        ge=1,
+        description="Purchase registrations and problem reports one client may send per hour.",
+    )
+    scan_log_flush_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="How often recorded public scans are written to the database, in seconds "
+        "(and always when the server stops).",
+    )
+    scan_retention_days: int = Field(
+        default=400,
+        ge=1,
+        description="Days a public scan is kept in the scan log before it is deleted.",
+    )
+    contact_retention_days: int = Field(
+        default=730,
+        ge=1,
+        description="Days the contact details of a purchase registration or problem report are "
+        "kept; the record stays, the name and email are erased.",
+    )
+    clone_window_hours: int = Field(
+        default=72,
+        ge=1,
+        description="Window in which a sold unit's scans from distinct origins are counted.",
+    )
+    clone_max_origins: int = Field(
+        default=3,
+        ge=1,
+        description="Distinct origins a sold unit may be scanned from within the window before "
+        "it is flagged as suspicious (a copied code).",
+    )
+    geo_country_header: str = Field(
+        default="",
+        description="Request header in which the fronting proxy or CDN puts the client's "
+        "ISO country code (for example CF-IPCountry); empty: not recorded.",
+    )
+    geo_region_header: str = Field(
+        default="",
+        description="Request header carrying the client's region (ISO 3166-2, e.g. US-CA); "
+        "compared with the markets a unit was shipped to. Empty: not recorded.",
+    )
+    geo_city_header: str = Field(
+        default="",
+        description="Request header carrying the client's city; empty: not recorded.",
+    )
+
     @field_validator("resolver_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

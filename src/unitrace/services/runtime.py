@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from unitrace.adapters.clock import Clock, system_clock
 from unitrace.adapters.files import FileStore
@@ -16,6 +17,8 @@ class Runtime:
     db: Database
     files: FileStore
     clock: Clock = field(default=system_clock)
+    # Per-process caches of services (the public lookup's batch facts): name -> cache.
+    caches: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         self.db.dispose()

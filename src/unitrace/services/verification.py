@@ -1,0 +1,398 @@
+"""Public verification: what a scan of a printed code answers, for the consumer page, the
+JSON API and the resolver's links, plus the public parts of a unit (COA, event summary).
+
+One lookup statement per scan: the unit's changing facts come from the database every
+time; its batch's facts (product, lab results, brand) from a short-lived in-process cache,
+so a retest or a new image shows within ``FACTS_TTL_SECONDS``. An unknown code, a code of an
+organization that keeps its units private, and a Digital Link whose GTIN or lot does not
+match the code all answer exactly alike: ``unknown``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from unitrace.domain.codes import InvalidCodeError, normalize_code
+from unitrace.domain.gs1 import build_digital_link
+from unitrace.domain.verification import (
+    EXPLANATIONS,
+    HEADLINES,
+    Decision,
+    LinkType,
+    UnitFacts,
+    Verdict,
+    decide,
+    linkset,
+)
+from unitrace.errors import NotFoundError, ValidationError
+from unitrace.services.runtime import Runtime
+from unitrace.storage import events as event_store
+from unitrace.storage import history as history_store
+from unitrace.storage import public as store
+
+FACTS_TTL_SECONDS = 15.0
+_MISSING = object()
+
+
+class _TtlCache:
+    """A small thread-safe cache whose entries live ``ttl`` seconds (bounded in size)."""
+
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return _MISSING
+        return entry[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.ttl, value)
+
+
+def _cache(rt: Runtime, name: str) -> _TtlCache:
+    cache = rt.caches.get(name)
+    if cache is None:
+        cache = rt.caches.setdefault(name, _TtlCache(FACTS_TTL_SECONDS))
+    return cache  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The answer to one scan. ``unit_id`` and ``organization_id`` are for the scan log and
+    internal callers only: they never leave through a public response."""
+
+    code: str
+    verdict: Verdict
+    reason: str
+    checked_at: dt.datetime
+    unit_id: int | None = None
+    organization_id: int | None = None
+    facts: dict[str, Any] | None = None
+    sold_on: dt.date | None = None
+    sold_city: str | None = None
+    recall: dict[str, Any] | None = None
+    disposition: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.verdict is not Verdict.UNKNOWN
+
+    @property
+    def headline(self) -> str:
+        return HEADLINES[self.verdict]
+
+    @property
+    def explanation(self) -> str:
+        return EXPLANATIONS[self.verdict]
+
+
+def canonical(text: str) -> str:
+    """A code as it arrives in a URL path or a scanner's text, in canonical form.
+
+    Tolerates what scanners and phones add: surrounding whitespace and newlines, lower
+    case, hyphens, Crockford look-alikes. A malformed code is a ``ValidationError``.
+    """
+    try:
+        return normalize_code(text.strip())
+    except InvalidCodeError as exc:
+        raise ValidationError(str(exc), details={"reason": exc.reason}) from exc
+
+
+def _batch_facts(rt: Runtime, batch_id: int) -> dict[str, Any] | None:
+    cache = _cache(rt, "public.batch")
+    facts = cache.get(batch_id)
+    if facts is _MISSING:
+        with rt.db.single_read() as conn:
+            facts = store.batch_facts(conn, batch_id)
+        cache.put(batch_id, facts)
+    return facts  # type: ignore[no-any-return]
+
+
+def _recall(rt: Runtime, recall_id: int) -> dict[str, Any] | None:
+    cache = _cache(rt, "public.recall")
+    notice = cache.get(recall_id)
+    if notice is _MISSING:
+        with rt.db.single_read() as conn:
+            notice = store.recall_notice(conn, recall_id)
+        cache.put(recall_id, notice)
+    return notice  # type: ignore[no-any-return]
+
+
+def verify(
+    rt: Runtime, text: str, *, gtin: str | None = None, lot: str | None = None
+) -> Verification:
+    """The verdict on a scanned code (as typed or scanned; malformed: ``ValidationError``).
+
+    ``gtin`` and ``lot`` come from a GS1 Digital Link path: when given they must match the
+    unit's product and batch, or the answer is ``unknown`` (a serial copied onto another
+    product's link proves nothing).
+    """
+    code = canonical(text)
+    now = rt.clock()
+    with rt.db.single_read() as conn:
+        row = store.lookup_unit(conn, code)
+    unknown = Verification(code, Verdict.UNKNOWN, "unknown", now)
+    if row is None:
+        return unknown
+    if not row["public_verification"]:
+        return Verification(
+            code, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"]
+        )
+    facts = _batch_facts(rt, row["batch_id"])
+    if facts is None:  # pragma: no cover - a unit always has its batch
+        return unknown
+    if gtin is not None and (facts["gtin"] or "").lstrip("0") != gtin.lstrip("0"):
+        return Verification(
+            code, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"]
+        )
+    if lot is not None and facts["lot_number"] != lot:
+        return Verification(
+            code, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"]
+        )
+    recall = _recall(rt, row["recall_id"]) if row["recall_id"] is not None else None
+    decision: Decision = decide(
+        UnitFacts(
+            disposition=row["disposition"],
+            expires_on=facts["expires_on"],
+            under_recall=recall is not None,
+            alert_reason=row["alert_reason"],
+        ),
+        now.date(),
+    )
+    sold_at: dt.datetime | None = row["sold_at"]
+    sold = decision.verdict is Verdict.AUTHENTIC_ALREADY_SOLD or row["disposition"] == "retail_sold"
+    return Verification(
+        code=code,
+        verdict=decision.verdict,
+        reason=decision.reason,
+        checked_at=now,
+        unit_id=row["id"],
+        organization_id=row["organization_id"],
+        facts=facts,
+        sold_on=sold_at.date() if sold and sold_at else None,
+        sold_city=row["sold_city"] if sold else None,
+        recall=recall,
+        disposition=row["disposition"],
+    )
+
+
+# --- What a verification says in public
+
+
+def links(rt: Runtime, v: Verification) -> dict[LinkType, dict[str, str]]:
+    """The links available for a verified unit, in resolver order (gs1:pip first)."""
+    base = f"{rt.settings.resolver_base_url}/{v.code}"
+    found = {
+        LinkType.PIP: {
+            "href": base,
+            "title": "Product information and authenticity",
+            "type": "text/html",
+        },
+    }
+    if v.facts and v.facts.get("coa_sha256"):
+        found[LinkType.CERTIFICATION_INFO] = {
+            "href": f"{base}/coa.pdf",
+            "title": "Certificate of Analysis",
+            "type": "application/pdf",
+        }
+    found[LinkType.RECALL_STATUS] = {
+        "href": f"{base}?linkType=gs1:recallStatus",
+        "title": "Recall status",
+        "type": "application/json",
+    }
+    found[LinkType.EPCIS] = {
+        "href": f"{base}/events",
+        "title": "Production and supply history",
+        "type": "application/json",
+    }
+    if v.verdict is Verdict.AUTHENTIC_ALREADY_SOLD:
+        found[LinkType.REGISTER_PRODUCT] = {
+            "href": f"{base}/register",
+            "title": "Register your purchase",
+            "type": "text/html",
+        }
+    return found
+
+
+def anchor(rt: Runtime, v: Verification) -> str:
+    """The identifier's canonical URI: its Digital Link when the product has a GTIN."""
+    base = rt.settings.resolver_base_url
+    if v.facts and v.facts.get("gtin"):
+        return build_digital_link(base, v.facts["gtin"], lot=v.facts["lot_number"], serial=v.code)
+    return f"{base}/{v.code}"
+
+
+def linkset_of(rt: Runtime, v: Verification) -> dict[str, object]:
+    return linkset(anchor(rt, v), links(rt, v))
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def recall_status(v: Verification) -> dict[str, Any]:
+    """The gs1:recallStatus answer: is this unit recalled, and what to do."""
+    notice = v.recall
+    return {
+        "code": v.code,
+        "recalled": notice is not None,
+        "recall": None
+        if notice is None
+        else {
+            "number": notice["number"],
+            "title": notice["title"],
+            "severity": notice["severity"],
+            "reason": notice["reason"],
+            "instructions": notice["consumer_instructions"],
+            "since": _iso(notice["activated_at"]),
+        },
+    }
+
+
+def public_record(rt: Runtime, v: Verification) -> dict[str, Any]:
+    """The JSON verification result: the same keys for every verdict, ``unknown`` included."""
+    record: dict[str, Any] = {
+        "code": v.code,
+        "verdict": v.verdict.value,
+        "reason": v.reason,
+        "headline": v.headline,
+        "message": v.explanation,
+        "checked_at": v.checked_at.isoformat(),
+        "product": None,
+        "brand": None,
+        "batch": None,
+        "sale": None,
+        "recall": None,
+        "links": None,
+    }
+    f = v.facts
+    if not v.known or f is None:
+        return record
+    analytes = f["analytes"]
+    record["product"] = {
+        "name": f["product_name"],
+        "category": f["category"],
+        "strain": f["strain"],
+        "net_content": _num(f["net_content"]),
+        "net_content_unit": f["net_content_unit"],
+        "gtin": f["gtin"],
+        "image_url": f["image_url"],
+        "description": f["description"],
+        "warnings": f["warnings"],
+    }
+    record["brand"] = {
+        "name": f["brand_name"],
+        "license_number": f["brand_license"],
+        "market": f["brand_market"],
+    }
+    record["batch"] = {
+        "lot": f["lot_number"],
+        "produced_on": _iso(f["produced_on"]),
+        "expires_on": _iso(f["expires_on"]),
+        "lab": {
+            "status": f["lab_status"],
+            "lab_name": f["lab_name"],
+            "tested_on": _iso(f["tested_on"]),
+            "cannabinoids": [
+                {"name": a["name"], "amount": _num(a["amount"]), "unit": a["unit"]}
+                for a in analytes
+                if a["kind"] == "cannabinoid"
+            ],
+            "terpenes": [
+                {"name": a["name"], "amount": _num(a["amount"]), "unit": a["unit"]}
+                for a in analytes
+                if a["kind"] == "terpene"
+            ],
+            "panels": [{"name": p["name"], "result": p["result"]} for p in f["panels"]],
+            "coa": bool(f["coa_sha256"]),
+        },
+    }
+    if v.sold_on is not None:
+        record["sale"] = {"sold_on": v.sold_on.isoformat(), "city": v.sold_city or None}
+    if v.recall is not None:
+        record["recall"] = recall_status(v)["recall"]
+    record["links"] = {link.value: target["href"] for link, target in links(rt, v).items()}
+    return record
+
+
+# --- The public parts of a unit
+
+
+def _public_unit(rt: Runtime, code: str) -> Verification:
+    v = verify(rt, code)
+    if not v.known:
+        raise NotFoundError("no unit with this code can be verified")
+    return v
+
+
+def public_coa(rt: Runtime, code: str) -> tuple[str, str, bytes]:
+    """The COA of a public unit's batch: (filename, content type, bytes)."""
+    v = _public_unit(rt, code)
+    f = v.facts or {}
+    if not f.get("coa_sha256"):
+        raise NotFoundError("this batch has no Certificate of Analysis yet")
+    return f["coa_filename"], f["coa_content_type"], rt.files.get(f["coa_sha256"])
+
+
+_PUBLIC_STEPS = {
+    "commissioning": "Produced and labelled",
+    "packing": "Packed",
+    "unpacking": "Unpacked",
+    "shipping": "Shipped",
+    "receiving": "Received",
+    "retail_selling": "Sold",
+    "holding": "Held",
+    "destroying": "Destroyed",
+    "decommissioning": "Decommissioned",
+    "void_shipping": "Shipment cancelled",
+    "stocking": "Back in stock",
+    "inspecting": "Inspected",
+    "returning": "Returned",
+    "recalling": "Recalled",
+}
+
+
+def public_history(rt: Runtime, code: str) -> list[dict[str, Any]]:
+    """The unit's journey as the public sees it: date, step, kind of business, city.
+
+    No names of stores or businesses other than the brand's, no internal ids; events
+    declared wrong (and the declarations) are left out.
+    """
+    v = _public_unit(rt, code)
+    if v.unit_id is None:  # pragma: no cover - a known unit has its id
+        raise NotFoundError("no unit with this code can be verified")
+    with rt.db.read() as conn:
+        commissioning = history_store.get_commission_event_row_id(conn, v.unit_id)
+        row_ids = event_store.unit_event_row_ids(conn, v.unit_id, commissioning)
+        wrong = history_store.declared_wrong(conn, row_ids)
+        rows = store.public_event_rows(conn, row_ids)
+    journey = []
+    for row in rows:
+        if row["error_declaration"] or int(row["id"]) in wrong:
+            continue
+        step = row["biz_step"] or ""
+        journey.append(
+            {
+                "date": row["event_time"].date().isoformat(),
+                "step": step,
+                "what": _PUBLIC_STEPS.get(step, step.replace("_", " ").capitalize() or "Recorded"),
+                "by": row["organization_kind"],
+                "city": row["city"] or None,
+            }
+        )
+    return journey
