@@ -87,6 +87,13 @@ MAIN_PATHS = {
     "/api/v1/imports/{kind}": {"post"},
     "/api/v1/imports/{import_id}": {"get"},
     "/api/v1/imports/templates/{kind}": {"get"},
+    "/api/v1/alerts": {"get"},
+    "/api/v1/alerts/{alert_id}": {"get"},
+    "/api/v1/alerts/{alert_id}/investigate": {"post"},
+    "/api/v1/problem-reports": {"get"},
+    "/api/v1/problem-reports/{report_id}": {"get"},
+    "/api/v1/problem-reports/{report_id}/close": {"post"},
+    "/api/v1/lookup": {"get"},
 }
 
 

@@ -27,6 +27,7 @@ from unitrace.cli import (
     recalls,
     serve,
     shipments,
+    support,
     units,
     users,
     webhooks,
@@ -82,6 +83,9 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(webhooks.app, name="webhooks")
 app.command("export")(exports.export)
 app.add_typer(imports.app, name="import")
+app.add_typer(support.alerts_app, name="alerts")
+app.add_typer(support.reports_app, name="reports")
+app.add_typer(support.scans_app, name="scans")
 
 
 def _print_version(value: bool) -> None:

@@ -21,6 +21,7 @@ from unitrace.web.api import (
     recalls,
     retail,
     shipments,
+    support,
     units,
     users,
     webhooks,
@@ -50,4 +51,5 @@ _authenticated.include_router(container_labels.router)
 _authenticated.include_router(exports.router)
 _authenticated.include_router(recalls.router)
 _authenticated.include_router(imports.router)
+_authenticated.include_router(support.router)
 router.include_router(_authenticated)

@@ -18,6 +18,7 @@ from unitrace.web.pages import (
     recalls,
     receiving,
     shipments,
+    support,
     units,
 )
 
@@ -29,3 +30,4 @@ for module in (containers, shipments, receiving, pos):  # the supply chain
 router.include_router(container_labels.router)
 router.include_router(recalls.router)
 router.include_router(imports.router)
+router.include_router(support.router)
