@@ -103,6 +103,18 @@ class Settings(BaseSettings):
         description="Comma-separated proxy addresses whose X-Forwarded-For / X-Forwarded-Proto "
         "headers are trusted for the client address (`*` trusts every proxy).",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes `unitrace serve` starts (one per CPU core serves the most "
+        "public scans; rate limits and the scan-log buffer are per process).",
+    )
+    access_log: bool = Field(
+        default=True,
+        description="Log every request (uvicorn's access log); turn off behind a proxy that "
+        "logs already, to save its cost on the public scan path.",
+    )
     public_requests_per_minute: int = Field(
         default=60,
         ge=1,
@@ -127,7 +139,7 @@ class Settings(BaseSettings):
         description="Purchase registrations and problem reports one client may send per hour.",
     )
     scan_log_flush_seconds: float = Field(
-        default=0.5,
+        default=0.2,
         gt=0,
         le=60,
         description="How often recorded public scans are written to the database, in seconds "

@@ -48,6 +48,10 @@ def serve(
         int | None,
         typer.Option(min=1, max=65535, help="Port to listen on (default: UNITRACE_PORT, 8000)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Server processes (default: UNITRACE_WORKERS, 1)."),
+    ] = None,
     reload: Annotated[
         bool, typer.Option("--reload/--no-reload", help="Restart on code changes (development).")
     ] = False,
@@ -62,16 +66,30 @@ def serve(
     _banner(runtime(ctx), host, port)
     state(ctx).close()  # the server builds its own runtime
     start_delivery_loop(build_runtime(settings))  # a daemon thread: ends with the server
-    if reload:
-        # The reloader imports the app in a child process, which reads settings from the env.
+    workers = workers or settings.workers
+    if reload or workers > 1:
+        # The reloader and the workers import the app in child processes, which read their
+        # settings from the environment.
         os.environ["UNITRACE_DATABASE_URL"] = settings.database_url
+        os.environ["UNITRACE_DATA_DIR"] = str(settings.data_dir)
         uvicorn.run(
             "unitrace.web.app:create_app",
             factory=True,
             host=host,
             port=port,
-            reload=True,
-            reload_dirs=[str(Path(unitrace.__file__).parent)],
+            reload=reload,
+            workers=None if reload else workers,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            access_log=settings.access_log,
+            reload_dirs=[str(Path(unitrace.__file__).parent)] if reload else None,
         )
     else:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            access_log=settings.access_log,
+        )

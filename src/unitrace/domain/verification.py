@@ -10,6 +10,7 @@ what says "do not use this" (expired), then the happy answers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -184,6 +185,7 @@ _AGENTS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def agent_family(user_agent: str) -> str:
     """A browser family (``Safari iOS``, ``Chrome Android``, ``tool``…), never the full string."""
     if not user_agent:
@@ -196,6 +198,9 @@ def agent_family(user_agent: str) -> str:
 
 def truncate_address(address: str) -> str:
     """The network a client address belongs to: IPv4 /24, IPv6 /48 (not the host itself)."""
+    parts = address.strip().split(".")
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
+        return f"{int(parts[0])}.{int(parts[1])}.{int(parts[2])}.0/24"  # the common case, fast
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:

@@ -11,6 +11,7 @@ match the code all answer exactly alike: ``unknown``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -35,10 +36,10 @@ from unitrace.storage import history as history_store
 from unitrace.storage import public as store
 
 FACTS_TTL_SECONDS = 15.0
-_MISSING = object()
+MISSING = object()
 
 
-class _TtlCache:
+class TtlCache:
     """A small thread-safe cache whose entries live ``ttl`` seconds (bounded in size)."""
 
     def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
@@ -50,7 +51,7 @@ class _TtlCache:
     def get(self, key: Any) -> Any:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
-            return _MISSING
+            return MISSING
         return entry[1]
 
     def put(self, key: Any, value: Any) -> None:
@@ -60,14 +61,14 @@ class _TtlCache:
             self._entries[key] = (time.monotonic() + self.ttl, value)
 
 
-def _cache(rt: Runtime, name: str) -> _TtlCache:
+def cache_of(rt: Runtime, name: str) -> TtlCache:
     cache = rt.caches.get(name)
     if cache is None:
-        cache = rt.caches.setdefault(name, _TtlCache(FACTS_TTL_SECONDS))
+        cache = rt.caches.setdefault(name, TtlCache(FACTS_TTL_SECONDS))
     return cache  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one is made per public scan, and frozen costs there
 class Verification:
     """The answer to one scan. ``unit_id`` and ``organization_id`` are for the scan log and
     internal callers only: they never leave through a public response."""
@@ -110,9 +111,9 @@ def canonical(text: str) -> str:
 
 
 def _batch_facts(rt: Runtime, batch_id: int) -> dict[str, Any] | None:
-    cache = _cache(rt, "public.batch")
+    cache = cache_of(rt, "public.batch")
     facts = cache.get(batch_id)
-    if facts is _MISSING:
+    if facts is MISSING:
         with rt.db.single_read() as conn:
             facts = store.batch_facts(conn, batch_id)
         cache.put(batch_id, facts)
@@ -120,9 +121,9 @@ def _batch_facts(rt: Runtime, batch_id: int) -> dict[str, Any] | None:
 
 
 def _recall(rt: Runtime, recall_id: int) -> dict[str, Any] | None:
-    cache = _cache(rt, "public.recall")
+    cache = cache_of(rt, "public.recall")
     notice = cache.get(recall_id)
-    if notice is _MISSING:
+    if notice is MISSING:
         with rt.db.single_read() as conn:
             notice = store.recall_notice(conn, recall_id)
         cache.put(recall_id, notice)
@@ -140,8 +141,7 @@ def verify(
     """
     code = canonical(text)
     now = rt.clock()
-    with rt.db.single_read() as conn:
-        row = store.lookup_unit(conn, code)
+    row = store.lookup_unit_fast(rt.db, code)
     unknown = Verification(code, Verdict.UNKNOWN, "unknown", now)
     if row is None:
         return unknown
@@ -264,70 +264,123 @@ def recall_status(v: Verification) -> dict[str, Any]:
     }
 
 
-def public_record(rt: Runtime, v: Verification) -> dict[str, Any]:
-    """The JSON verification result: the same keys for every verdict, ``unknown`` included."""
-    record: dict[str, Any] = {
+def _head(v: Verification) -> dict[str, Any]:
+    return {
         "code": v.code,
         "verdict": v.verdict.value,
         "reason": v.reason,
         "headline": v.headline,
         "message": v.explanation,
         "checked_at": v.checked_at.isoformat(),
-        "product": None,
-        "brand": None,
-        "batch": None,
-        "sale": None,
-        "recall": None,
-        "links": None,
     }
-    f = v.facts
-    if not v.known or f is None:
-        return record
+
+
+def _shared(f: dict[str, Any]) -> dict[str, Any]:
+    """The batch-level part of a record: the same for every unit of the batch."""
     analytes = f["analytes"]
-    record["product"] = {
-        "name": f["product_name"],
-        "category": f["category"],
-        "strain": f["strain"],
-        "net_content": _num(f["net_content"]),
-        "net_content_unit": f["net_content_unit"],
-        "gtin": f["gtin"],
-        "image_url": f["image_url"],
-        "description": f["description"],
-        "warnings": f["warnings"],
-    }
-    record["brand"] = {
-        "name": f["brand_name"],
-        "license_number": f["brand_license"],
-        "market": f["brand_market"],
-    }
-    record["batch"] = {
-        "lot": f["lot_number"],
-        "produced_on": _iso(f["produced_on"]),
-        "expires_on": _iso(f["expires_on"]),
-        "lab": {
-            "status": f["lab_status"],
-            "lab_name": f["lab_name"],
-            "tested_on": _iso(f["tested_on"]),
-            "cannabinoids": [
-                {"name": a["name"], "amount": _num(a["amount"]), "unit": a["unit"]}
-                for a in analytes
-                if a["kind"] == "cannabinoid"
-            ],
-            "terpenes": [
-                {"name": a["name"], "amount": _num(a["amount"]), "unit": a["unit"]}
-                for a in analytes
-                if a["kind"] == "terpene"
-            ],
-            "panels": [{"name": p["name"], "result": p["result"]} for p in f["panels"]],
-            "coa": bool(f["coa_sha256"]),
+    return {
+        "product": {
+            "name": f["product_name"],
+            "category": f["category"],
+            "strain": f["strain"],
+            "net_content": _num(f["net_content"]),
+            "net_content_unit": f["net_content_unit"],
+            "gtin": f["gtin"],
+            "image_url": f["image_url"],
+            "description": f["description"],
+            "warnings": f["warnings"],
+        },
+        "brand": {
+            "name": f["brand_name"],
+            "license_number": f["brand_license"],
+            "market": f["brand_market"],
+        },
+        "batch": {
+            "lot": f["lot_number"],
+            "produced_on": _iso(f["produced_on"]),
+            "expires_on": _iso(f["expires_on"]),
+            "lab": {
+                "status": f["lab_status"],
+                "lab_name": f["lab_name"],
+                "tested_on": _iso(f["tested_on"]),
+                "cannabinoids": [
+                    {"name": a["name"], "amount": _num(a["amount"]), "unit": a["unit"]}
+                    for a in analytes
+                    if a["kind"] == "cannabinoid"
+                ],
+                "terpenes": [
+                    {"name": a["name"], "amount": _num(a["amount"]), "unit": a["unit"]}
+                    for a in analytes
+                    if a["kind"] == "terpene"
+                ],
+                "panels": [{"name": p["name"], "result": p["result"]} for p in f["panels"]],
+                "coa": bool(f["coa_sha256"]),
+            },
         },
     }
+
+
+def _tail(rt: Runtime, v: Verification) -> dict[str, Any]:
+    if not v.known or v.facts is None:
+        return {"sale": None, "recall": None, "links": None}
+    sale = None
     if v.sold_on is not None:
-        record["sale"] = {"sold_on": v.sold_on.isoformat(), "city": v.sold_city or None}
-    if v.recall is not None:
-        record["recall"] = recall_status(v)["recall"]
-    record["links"] = {link.value: target["href"] for link, target in links(rt, v).items()}
-    return record
+        sale = {"sold_on": v.sold_on.isoformat(), "city": v.sold_city or None}
+    return {
+        "sale": sale,
+        "recall": recall_status(v)["recall"] if v.recall is not None else None,
+        "links": {link.value: target["href"] for link, target in links(rt, v).items()},
+    }
+
+
+def public_record(rt: Runtime, v: Verification) -> dict[str, Any]:
+    """The JSON verification result: the same keys for every verdict, ``unknown`` included."""
+    shared: dict[str, Any] = {"product": None, "brand": None, "batch": None}
+    if v.known and v.facts is not None:
+        shared = _shared(v.facts)
+    return _head(v) | shared | _tail(rt, v)
+
+
+_DUMP = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+_HEADLINES_JSON = {verdict: _DUMP(text) for verdict, text in HEADLINES.items()}
+_EXPLANATIONS_JSON = {verdict: _DUMP(text) for verdict, text in EXPLANATIONS.items()}
+
+
+def public_json(rt: Runtime, v: Verification) -> str:
+    """:func:`public_record` as JSON text, fast: this is most of a scan's own work.
+
+    The batch-level part (product, brand, batch and lab results: most of the bytes) is
+    serialized once per batch and cached; the rest is assembled from pre-encoded pieces
+    (a canonical code needs no escaping). A test holds it equal to :func:`public_record`.
+    """
+    if not v.known or v.facts is None:
+        return _DUMP(public_record(rt, v))
+    cache = cache_of(rt, "public.batch_json")
+    key = v.facts["batch_id"]
+    fragment: str = cache.get(key)
+    if fragment is MISSING:
+        fragment = _DUMP(_shared(v.facts))[1:-1]
+        cache.put(key, fragment)
+    code = v.code
+    base = _DUMP(rt.settings.resolver_base_url)[1:-1] + "/" + code
+    links = f'"gs1:pip":"{base}"'
+    if v.facts["coa_sha256"]:
+        links += f',"gs1:certificationInfo":"{base}/coa.pdf"'
+    links += f',"gs1:recallStatus":"{base}?linkType=gs1:recallStatus","gs1:epcis":"{base}/events"'
+    if v.verdict is Verdict.AUTHENTIC_ALREADY_SOLD:
+        links += f',"gs1:registerProduct":"{base}/register"'
+    sale = "null"
+    if v.sold_on is not None:
+        sale = f'{{"sold_on":"{v.sold_on.isoformat()}","city":{_DUMP(v.sold_city or None)}}}'
+    recall = "null" if v.recall is None else _DUMP(recall_status(v)["recall"])
+    return (
+        f'{{"code":"{code}","verdict":"{v.verdict.value}","reason":{_DUMP(v.reason)},'
+        f'"headline":{_HEADLINES_JSON[v.verdict]},"message":{_EXPLANATIONS_JSON[v.verdict]},'
+        f'"checked_at":"{v.checked_at.isoformat()}",{fragment},'
+        f'"sale":{sale},"recall":{recall},"links":{{{links}}}}}'
+    )
 
 
 # --- The public parts of a unit
@@ -396,3 +449,62 @@ def public_history(rt: Runtime, code: str) -> list[dict[str, Any]]:
             }
         )
     return journey
+
+
+# --- GTIN-only and GTIN + lot links: the product or the batch, not one unit
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    gtin: str
+    lot: str | None
+    facts: dict[str, Any]  # product and brand; with a lot also the batch and its lab results
+
+
+def describe_item(rt: Runtime, gtin: str, lot: str | None = None) -> ItemInfo:
+    """What a Digital Link without a serial identifies: a product, or one of its batches.
+
+    A GTIN nobody issued, or one of a brand that keeps its products private, is not found.
+    """
+    with rt.db.read() as conn:
+        found = store.find_public_batch(conn, gtin, lot)
+        if found is None:
+            what = f"GTIN {gtin}" + (f" lot {lot}" if lot is not None else "")
+            raise NotFoundError(f"no product with {what} can be verified")
+        if found["batch_id"] is None:
+            return ItemInfo(gtin, None, store.product_facts(conn, found["product_id"]))
+    facts = _batch_facts(rt, found["batch_id"])
+    return ItemInfo(gtin, lot, dict(facts or {}))
+
+
+def item_record(item: ItemInfo) -> dict[str, Any]:
+    """The JSON answer for a product or batch link (no verdict: no single unit is named)."""
+    f = item.facts
+    record: dict[str, Any] = {
+        "gtin": item.gtin,
+        "lot": item.lot,
+        "product": {
+            "name": f["product_name"],
+            "category": f["category"],
+            "strain": f["strain"],
+            "net_content": _num(f["net_content"]),
+            "net_content_unit": f["net_content_unit"],
+            "image_url": f["image_url"],
+            "description": f["description"],
+            "warnings": f["warnings"],
+        },
+        "brand": {"name": f["brand_name"], "license_number": f["brand_license"]},
+        "batch": None,
+        "note": "This link names a product, not one unit: scan the unit's own code to check "
+        "that it is genuine.",
+    }
+    if item.lot is not None:
+        record["batch"] = {
+            "lot": f["lot_number"],
+            "produced_on": _iso(f["produced_on"]),
+            "expires_on": _iso(f["expires_on"]),
+            "lab_status": f["lab_status"],
+            "lab_name": f["lab_name"],
+            "tested_on": _iso(f["tested_on"]),
+        }
+    return record

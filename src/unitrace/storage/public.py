@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from unitrace.storage.engine import Database
 from unitrace.storage.schema import (
     batch_analytes,
     batch_panels,
@@ -64,10 +65,40 @@ _LOOKUP = text(
 ).columns(sold_at=UTCDateTime())
 
 
+_LOOKUP_FIELDS = (
+    "id",
+    "organization_id",
+    "batch_id",
+    "disposition",
+    "sold_at",
+    "public_verification",
+    "sold_city",
+    "alert_reason",
+    "recall_id",
+)
+_SQLITE_LOOKUP = str(_LOOKUP).replace(":code", "?")
+
+
 def lookup_unit(conn: Connection, code: str) -> dict[str, Any] | None:
     """The scan-time facts of the unit with this (canonical) code, whoever owns it."""
     row = conn.execute(_LOOKUP, {"code": code}).mappings().first()
     return dict(row) if row else None
+
+
+def lookup_unit_fast(db: Database, code: str) -> dict[str, Any] | None:
+    """:func:`lookup_unit` for the public scan path: on SQLite straight through this
+    thread's DBAPI connection (the same statement), elsewhere through Core."""
+    if db.dialect != "sqlite":
+        with db.single_read() as conn:
+            return lookup_unit(conn, code)
+    row = db.raw_reader().execute(_SQLITE_LOOKUP, (code,)).fetchone()
+    if row is None:
+        return None
+    found = dict(zip(_LOOKUP_FIELDS, row, strict=True))
+    if found["sold_at"] is not None:
+        found["sold_at"] = dt.datetime.fromisoformat(found["sold_at"]).replace(tzinfo=dt.UTC)
+    found["public_verification"] = bool(found["public_verification"])
+    return found
 
 
 def batch_facts(conn: Connection, batch_id: int) -> dict[str, Any] | None:
@@ -197,10 +228,44 @@ def insert_instance_secret(conn: Connection, name: str, value: str, at: dt.datet
 # --- The scan log
 
 
+_SCAN_COLUMNS = (
+    "scanned_at",
+    "unit_id",
+    "organization_id",
+    "code",
+    "verdict",
+    "link_type",
+    "origin",
+    "country",
+    "region",
+    "city",
+    "agent",
+)
+_SQLITE_INSERT_SCANS = (
+    f"INSERT INTO public_scans ({', '.join(_SCAN_COLUMNS)}) "  # noqa: S608 - constant names
+    f"VALUES ({', '.join('?' * len(_SCAN_COLUMNS))})"
+)
+
+
 def insert_scans(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Append scans: one executemany statement for the whole batch."""
-    if rows:
+    """Append scans: one executemany statement for the whole batch.
+
+    On SQLite straight through the driver, with timestamps in the form ``UTCDateTime``
+    stores: the writer shares the process with the request path, and Core's per-row
+    parameter processing held the interpreter long enough to stall it."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
         conn.execute(insert(public_scans), list(rows))
+        return
+    values = [
+        (
+            r["scanned_at"].astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds"),
+            *(r[c] for c in _SCAN_COLUMNS[1:]),
+        )
+        for r in rows
+    ]
+    conn.connection.driver_connection.executemany(_SQLITE_INSERT_SCANS, values)  # type: ignore[union-attr]
 
 
 def purge_scans(conn: Connection, before: dt.datetime) -> int:
@@ -537,3 +602,57 @@ def purge_contacts(conn: Connection, before: dt.datetime, at: dt.datetime) -> in
             .values(contact_name=None, contact_email=None, contact_purged_at=at),
         )
     return count
+
+
+def find_public_batch(conn: Connection, gtin: str, lot: str | None) -> dict[str, Any] | None:
+    """The product (and with ``lot`` the batch) of a GTIN, if its brand is public.
+
+    Returns ``{"product_id", "batch_id"}`` (``batch_id`` None without a lot)."""
+    product = (
+        conn.execute(
+            select(products.c.id, organizations.c.public_verification)
+            .join(organizations, organizations.c.id == products.c.organization_id)
+            .where(products.c.gtin == gtin)
+        )
+        .mappings()
+        .first()
+    )
+    if product is None or not product["public_verification"]:
+        return None
+    batch_id = None
+    if lot is not None:
+        batch_id = conn.execute(
+            select(batches.c.id).where(
+                batches.c.product_id == product["id"], batches.c.lot_number == lot
+            )
+        ).scalar_one_or_none()
+        if batch_id is None:
+            return None
+    return {"product_id": int(product["id"]), "batch_id": batch_id}
+
+
+def product_facts(conn: Connection, product_id: int) -> dict[str, Any]:
+    """Product and brand facts (no batch), for a GTIN-only link."""
+    row = (
+        conn.execute(
+            select(
+                products.c.name.label("product_name"),
+                products.c.category,
+                products.c.strain,
+                products.c.net_content,
+                products.c.net_content_unit,
+                products.c.gtin,
+                products.c.image_url,
+                products.c.description,
+                products.c.warnings,
+                organizations.c.name.label("brand_name"),
+                organizations.c.license_number.label("brand_license"),
+                organizations.c.market.label("brand_market"),
+            )
+            .join(organizations, organizations.c.id == products.c.organization_id)
+            .where(products.c.id == product_id)
+        )
+        .mappings()
+        .one()
+    )
+    return dict(row)

@@ -1,0 +1,12 @@
+-- Consumers: a random existing code per request, each from its own address.
+-- CODES (a file of codes, one per line) and ACCEPT come from the environment.
+local codes = {}
+for line in io.lines(os.getenv("CODES")) do codes[#codes + 1] = line end
+local accept = os.getenv("ACCEPT") or "application/json"
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 1000)
+
+request = function()
+  local code = codes[math.random(#codes)]
+  local ip = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
+  return wrk.format("GET", "/" .. code, { ["Accept"] = accept, ["X-Forwarded-For"] = ip })
+end
