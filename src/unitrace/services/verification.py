@@ -439,11 +439,14 @@ def public_history(rt: Runtime, code: str) -> list[dict[str, Any]]:
         if row["error_declaration"] or int(row["id"]) in wrong:
             continue
         step = row["biz_step"] or ""
+        what = _PUBLIC_STEPS.get(step, step.replace("_", " ").capitalize() or "Recorded")
+        if step == "retail_selling" and row["disposition"] != "retail_sold":
+            what = "Back on sale (a sale was taken back)"  # the corrective event of an undo
         journey.append(
             {
                 "date": row["event_time"].date().isoformat(),
                 "step": step,
-                "what": _PUBLIC_STEPS.get(step, step.replace("_", " ").capitalize() or "Recorded"),
+                "what": what,
                 "by": row["organization_kind"],
                 "city": row["city"] or None,
             }

@@ -485,8 +485,13 @@ def insert_registration(conn: Connection, **values: Any) -> int:
     """Insert a registration; 0 when the unit already has one (two racing registrations:
     the unique constraint lets exactly one win)."""
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(purchase_registrations).values(**values).on_conflict_do_nothing()
-    return int(conn.execute(statement).rowcount)
+    statement = (
+        dialect_insert(purchase_registrations)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(purchase_registrations.c.id)
+    )
+    return 0 if conn.execute(statement).first() is None else 1
 
 
 def insert_problem_report(conn: Connection, **values: Any) -> int:
