@@ -1,4 +1,4 @@
-"""``unitrace export``: units, sales, events or shipments as CSV or JSON."""
+"""``unitrace export``: units, sales, events, shipments or scans as CSV or JSON."""
 
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ def _moment(text: str | None, name: str) -> dt.datetime | None:
 
 def export(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="units, sales, events or shipments.")],
+    kind: Annotated[str, typer.Argument(help="units, sales, events, shipments or scans.")],
     org: OrgOption,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (default: standard output).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array instead of CSV.")] = False,
-    batch: Annotated[int | None, typer.Option(help="units: of this batch id.")] = None,
+    batch: Annotated[int | None, typer.Option(help="units, scans: of this batch id.")] = None,
     disposition: Annotated[str | None, typer.Option(help="units: in this disposition.")] = None,
     since: Annotated[
         str | None, typer.Option(help="From this time (ISO 8601; UTC when no zone).")

@@ -1,9 +1,10 @@
-"""Exports: units, sales, events and shipments as CSV or JSON, streamed.
+"""Exports: units, sales, events, shipments and public scans as CSV or JSON, streamed.
 
 Every CSV cell goes through :func:`unitrace.domain.tabular.safe_cell`, so a product named
 ``=HYPERLINK(…)`` stays text in a spreadsheet; the CSV reader of the imports undoes it, so an
 exported sales file reads back as a sales file. Rows come from one streamed query per kind,
-scoped to the caller's organization (what it owns or holds, or sent or receives).
+scoped to the caller's organization (what it owns or holds, or sent or receives; the public
+scans of its own units).
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "received_at",
         "expected_arrival",
     ),
+    "scans": (
+        "scanned_at",
+        "code",
+        "verdict",
+        "link_type",
+        "origin",
+        "country",
+        "region",
+        "city",
+        "agent",
+        "product",
+        "lot_number",
+    ),
 }
 _CHUNK_ROWS = 2_000
 
@@ -109,6 +123,7 @@ _QUERIES: dict[str, Callable[..., Iterator[dict[str, Any]]]] = {
     "sales": store.sale_rows,
     "events": store.event_rows,
     "shipments": store.shipment_rows,
+    "scans": store.scan_rows,
 }
 
 
@@ -140,6 +155,8 @@ def _arguments(conn: Connection, kind: str, flt: ExportFilter) -> dict[str, Any]
             "since": flt.since,
             "until": flt.until,
         }
+    if kind == "scans":
+        return {"batch_id": flt.batch_id, "since": flt.since, "until": flt.until}
     return {"since": flt.since, "until": flt.until}
 
 

@@ -15,6 +15,7 @@ from unitrace.storage.schema import (
     locations,
     organizations,
     products,
+    public_scans,
     shipments,
     units,
 )
@@ -196,4 +197,44 @@ def shipment_rows(
         query = query.where(shipments.c.created_at >= since)
     if until is not None:
         query = query.where(shipments.c.created_at < until)
+    return _stream(conn, query)
+
+
+def scan_rows(
+    conn: Connection,
+    organization_id: int,
+    *,
+    batch_id: int | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> Iterator[dict[str, Any]]:
+    """Public scans of the organization's units, oldest first (scans of unknown codes have no
+    organization and are never among them)."""
+    query = (
+        select(
+            public_scans.c.scanned_at,
+            public_scans.c.code,
+            public_scans.c.verdict,
+            public_scans.c.link_type,
+            public_scans.c.origin,
+            public_scans.c.country,
+            public_scans.c.region,
+            public_scans.c.city,
+            public_scans.c.agent,
+            products.c.name.label("product"),
+            batches.c.lot_number,
+        )
+        .select_from(public_scans)
+        .outerjoin(units, units.c.id == public_scans.c.unit_id)
+        .outerjoin(batches, batches.c.id == units.c.batch_id)
+        .outerjoin(products, products.c.id == units.c.product_id)
+        .where(public_scans.c.organization_id == organization_id)
+        .order_by(public_scans.c.scanned_at, public_scans.c.id)
+    )
+    if batch_id is not None:
+        query = query.where(units.c.batch_id == batch_id)
+    if since is not None:
+        query = query.where(public_scans.c.scanned_at >= since)
+    if until is not None:
+        query = query.where(public_scans.c.scanned_at < until)
     return _stream(conn, query)

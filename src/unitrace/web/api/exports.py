@@ -1,4 +1,4 @@
-"""Exports: units, sales, events and shipments as CSV or JSON, streamed."""
+"""Exports: units, sales, events, shipments and public scans as CSV or JSON, streamed."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from unitrace.web.deps import ApiPrincipal, RuntimeDep
 router = APIRouter(tags=["exports"])
 
 ExportKind = Annotated[
-    Literal["units", "sales", "events", "shipments"],
+    Literal["units", "sales", "events", "shipments", "scans"],
     Path(description="What to export."),
 ]
 
@@ -43,7 +43,7 @@ def export(
     rt: RuntimeDep,
     principal: ApiPrincipal,
     format: Annotated[Literal["csv", "json"], Query(description="csv or json")] = "csv",
-    batch_id: Annotated[int | None, Query(ge=1, description="units: of this batch")] = None,
+    batch_id: Annotated[int | None, Query(ge=1, description="units, scans: of this batch")] = None,
     disposition: Annotated[str | None, Query(description="units: in this disposition")] = None,
     custodian_organization_id: Annotated[
         int | None, Query(ge=1, description="units: held by this organization")
@@ -52,8 +52,9 @@ def export(
     until: Annotated[dt.datetime | None, Query(description="until (exclusive, with zone)")] = None,
 ) -> Response:
     """Every row of ``kind`` the caller may see (what it owns or holds; shipments it sent or
-    receives), streamed. Units filter by batch, disposition, holder and last change; the
-    others by time (sale, record or creation time)."""
+    receives; public scans of its units), streamed. Units filter by batch, disposition, holder
+    and last change; scans by batch and scan time; the others by time (sale, record or
+    creation time)."""
     flt = exports.ExportFilter(batch_id, disposition, custodian_organization_id, since, until)
     rows = exports.export_rows(rt, principal, kind, flt)  # bad filters answer 422 here
     if format == "json":
