@@ -186,3 +186,34 @@ def test_revoking_an_unknown_api_key_fails(unitrace: Unitrace, brand: Principal)
 
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")
+
+
+def test_an_organization_made_private_answers_public_scans_like_an_unknown_code(
+    unitrace: Unitrace, rt: Runtime, brand: Principal
+) -> None:
+    from tests.factories import make_batch
+    from unitrace.domain.codes import generate_code
+    from unitrace.services import serialization, verification
+
+    batch = make_batch(rt, brand)
+    done = serialization.commission_units(rt, brand, batch_id=batch.id, quantity=1)
+    (code,) = serialization.iter_commissioned_codes(rt, brand, event_id=done.event_id)
+    assert verification.verify(rt, code).verdict == "authentic"
+
+    shown = json.loads(
+        ok(unitrace("orgs", "visibility", str(brand.organization_id), "--private", "--json")).stdout
+    )
+    assert shown["public_verification"] is False
+    private = verification.public_record(rt, verification.verify(rt, code))
+    unknown = verification.public_record(rt, verification.verify(rt, generate_code()))
+    assert private["verdict"] == "unknown"
+    assert {k: v for k, v in private.items() if k != "code"} == {
+        k: v for k, v in unknown.items() if k != "code"
+    }
+    listed = ok(unitrace("orgs", "list")).stdout
+    assert "private" in listed
+
+    ok(unitrace("orgs", "visibility", str(brand.organization_id), "--public"))
+    assert verification.verify(rt, code).verdict == "authentic"
+    missing = unitrace("orgs", "visibility", "999999", "--public")
+    assert missing.exit_code == 1 and "not found" in missing.stderr

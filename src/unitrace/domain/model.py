@@ -150,6 +150,8 @@ class Organization:
     market: str
     gs1_company_prefix: str | None
     created_at: dt.datetime
+    # false: its units answer public scans exactly like unknown codes
+    public_verification: bool = True
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class OrganizationDraft:
     license_number: str
     market: str
     gs1_company_prefix: str | None = None
+    public_verification: bool = True  # false: its units answer public scans as unknown
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def _clean_org(draft: OrganizationDraft) -> dict[str, object]:
         "license_number": draft.license_number.strip(),
         "market": draft.market.strip().upper(),
         "gs1_company_prefix": prefix,
+        "public_verification": draft.public_verification,
     }
 
 
@@ -99,6 +101,15 @@ def update_my_organization(
             return store.get_organization(conn, principal.organization_id)
     except IntegrityError as exc:
         raise ConflictError(f"an organization named {values['name']!r} already exists") from exc
+
+
+def set_public_verification(rt: Runtime, organization_id: int, enabled: bool) -> Organization:
+    """Whether the organization's units answer public scans (an installation-operator action;
+    an organization's admin can do the same through ``update_my_organization``)."""
+    with rt.db.transaction() as conn:
+        store.get_organization(conn, organization_id)  # not found: NotFoundError
+        store.update_organization(conn, organization_id, public_verification=enabled)
+        return store.get_organization(conn, organization_id)
 
 
 def validate_gln(gln: str) -> str:

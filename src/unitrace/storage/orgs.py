@@ -21,6 +21,7 @@ def _org(row: Row[Any]) -> Organization:
         market=row.market,
         gs1_company_prefix=row.gs1_company_prefix,
         created_at=row.created_at,
+        public_verification=bool(row.public_verification),
     )
 
 

@@ -21,7 +21,8 @@ def get_organization(rt: RuntimeDep, principal: ApiPrincipal) -> OrganizationPub
 def update_organization(
     body: OrganizationUpdate, rt: RuntimeDep, principal: ApiPrincipal
 ) -> OrganizationPublic:
-    """Change name, license number, market or GS1 company prefix (admin)."""
+    """Change name, license number, market, GS1 company prefix, or whether your units answer
+    public scans (`public_verification`; when false they answer like unknown codes) (admin)."""
     current = organizations.get_my_organization(rt, principal)
     updated = organizations.update_my_organization(rt, principal, body.merged_with(current))
     return OrganizationPublic.of(updated)

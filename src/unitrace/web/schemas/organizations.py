@@ -21,6 +21,7 @@ class OrganizationPublic(Public):
     market: str
     gs1_company_prefix: str | None
     created_at: dt.datetime
+    public_verification: bool
 
 
 class OrganizationUpdate(Schema):
@@ -30,8 +31,11 @@ class OrganizationUpdate(Schema):
     license_number: Annotated[str, text(100, min_length=1)] | None = None
     market: Annotated[str, text(50, min_length=1)] | None = None
     gs1_company_prefix: Annotated[str, text(12)] | None = None
+    public_verification: bool | None = None  # false: your units answer public scans as unknown
 
-    _not_null = field_validator("name", "license_number", "market", mode="before")(refuse_null)
+    _not_null = field_validator(
+        "name", "license_number", "market", "public_verification", mode="before"
+    )(refuse_null)
 
     def merged_with(self, org: Organization) -> OrganizationDraft:
         changes = self.model_dump(exclude_unset=True)
@@ -41,6 +45,7 @@ class OrganizationUpdate(Schema):
             license_number=changes.get("license_number", org.license_number),
             market=changes.get("market", org.market),
             gs1_company_prefix=changes.get("gs1_company_prefix", org.gs1_company_prefix),
+            public_verification=changes.get("public_verification", org.public_verification),
         )
 
 
