@@ -38,6 +38,7 @@ HERE = Path(__file__).parent
 WRK = HERE / "wrk"
 
 WORKERS = int(os.environ.get("UNITRACE_BENCH_WORKERS", "2"))  # one per core here
+WRK_THREADS = int(os.environ.get("UNITRACE_BENCH_WRK_THREADS", "2"))
 
 BARE_APP = """
 import json, os, sqlite3
@@ -142,7 +143,7 @@ def wrk(
     return subprocess.Popen(  # noqa: S603 - wrk, fixed arguments
         [
             _ensure_wrk(),
-            "-t2",
+            f"-t{WRK_THREADS}",
             f"-c{connections}",
             f"-d{DURATION}",
             "--latency",
