@@ -102,7 +102,7 @@ def test_a_pos_export_is_applied_once_with_one_event_per_store_and_day(
     lines = [
         "\ufeffCode;Store;Sold At;Price",
         f"https://id.example.test/{c[0].lower()};Main Street;2026-11-20T09:15:00-08:00;24.99",
-        f"{c[1]};main street;2026-11-20T18:30:00Z;",
+        f"{c[1]};main street;2026-11-20T18:30:00.123456Z;",
         f"https://id.example.test/01/{GTIN}/21/{c[2]};Main Street;2026-11-21T10:00:00+00:00;9.5",
         f"{c[3]};Harbor;2026-11-21T11:00:00+00:00;1",
     ]
@@ -121,6 +121,8 @@ def test_a_pos_export_is_applied_once_with_one_event_per_store_and_day(
         assert sold[c[0]]["sold_at"] == dt.datetime(2026, 11, 20, 17, 15, tzinfo=dt.UTC)
         assert sold[c[0]]["sale_price"] == Decimal("24.99")
         assert sold[c[1]]["sale_price"] is None
+        assert sold[c[1]]["sold_at"] == dt.datetime(2026, 11, 20, 18, 30, 0, 123456, tzinfo=dt.UTC)
+        assert sold[c[2]]["sale_price"] == Decimal("9.50")
         rows = conn.execute(
             select(events.c.event_time, events.c.document, events.c.id)
             .where(events.c.biz_step == "retail_selling")
@@ -133,7 +135,9 @@ def test_a_pos_export_is_applied_once_with_one_event_per_store_and_day(
         ).all()
     # 2026-11-20 at Main Street (both sales), 2026-11-21 at Main Street, 2026-11-21 at Harbor
     assert [len(json.loads(r.document)["epcList"]) for r in rows] == [2, 1, 1]
-    assert rows[0].event_time == dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)  # the last
+    assert rows[0].event_time == dt.datetime(
+        2026, 11, 20, 18, 30, 0, 123456, tzinfo=dt.UTC
+    )  # the last
     assert sorted(m.code for m in members) == sorted(c[:4])
     assert audit.verify_chain(rt, shop.retailer).ok
     assert_valid_epcis(history.unit_epcis_document(rt, shop.retailer, c[0]))

@@ -19,7 +19,6 @@ import json
 from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, BinaryIO, Protocol
@@ -214,8 +213,8 @@ class _Sales:
                 self.lines,
                 self.codes,
                 self.locations,
-                (_EPOCH + dt.timedelta(microseconds=t) for t in self.times),
-                (None if c < 0 else Decimal(c).scaleb(-2) for c in self.cents),
+                self.times,
+                self.cents,
                 self.grps,
                 strict=True,
             ),
@@ -606,6 +605,11 @@ class _Serialization:
 
 
 def _kind(rt: Runtime, principal: Principal, kind: str, now: dt.datetime) -> _Kind:
+    from unitrace.services import imports_supply  # it builds on this module
+
+    supplied = imports_supply.kind(rt, principal, kind, now)
+    if supplied is not None:
+        return supplied
     if kind == ImportKind.SALES:
         return _Sales(rt, principal, now)
     if kind == ImportKind.PRODUCTS:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Integer,
@@ -23,9 +24,12 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    cast,
     func,
     insert,
     literal,
+    literal_column,
+    null,
     or_,
     select,
     update,
@@ -43,7 +47,6 @@ from unitrace.storage.schema import (
     units,
 )
 from unitrace.storage.supply import execute_counted
-from unitrace.storage.types import UTCDateTime
 
 _staging = MetaData()
 
@@ -54,8 +57,10 @@ staged_sales = Table(
     Column("line", Integer, nullable=False),
     Column("code", String(20), nullable=False),
     Column("location_id", Integer, nullable=False),
-    Column("sold_at", UTCDateTime(), nullable=False),
-    Column("price", Numeric(12, 2)),
+    # microseconds since 1970-01-01 UTC, and cents (-1: no price): plain integers travel into
+    # the staging table at the driver's full speed; SQL turns them into a time and a price
+    Column("sold_us", BigInteger, nullable=False),
+    Column("cents", BigInteger, nullable=False),
     Column("grp", Integer, nullable=False),  # the event the sale goes in: store and day
     Column("unit_id", Integer),
     prefixes=["TEMPORARY"],
@@ -153,13 +158,13 @@ __all__ = ["IntegrityError"]
 
 
 def stage_sales(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Create the staging table and fill it: ``(line, code, location_id, sold_at, price,
-    grp)`` per row, ``sold_at`` an aware UTC datetime and ``price`` a Decimal or None."""
+    """Create the staging table and fill it: ``(line, code, location_id, sold_us, cents,
+    grp)`` per row, ``sold_us`` microseconds since 1970 (UTC), ``cents`` -1 for no price."""
     for table in (staged_sales, staged_events):
         table.drop(conn, checkfirst=True)
         table.create(conn)
     raw = conn.connection.driver_connection
-    columns = ("line", "code", "location_id", "sold_at", "price", "grp")
+    columns = ("line", "code", "location_id", "sold_us", "cents", "grp")
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "postgresql":
@@ -168,22 +173,25 @@ def stage_sales(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
                     copy.write_row(row)
             return
         cursor.executemany(
-            "INSERT INTO import_sales (line, code, location_id, sold_at, price, grp) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    line,
-                    code,
-                    location,
-                    sold.replace(tzinfo=None).isoformat(" ", timespec="microseconds"),
-                    None if price is None else str(price),
-                    grp,
-                )
-                for line, code, location, sold, price, grp in rows
-            ),
+            f"INSERT INTO import_sales ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+            rows,
         )
     finally:
         cursor.close()
+
+
+def _sold_at(conn: Connection) -> Any:
+    """The staged sale time as the database stores times (see ``UTCDateTime``)."""
+    us = staged_sales.c.sold_us
+    if conn.dialect.name == "sqlite":
+        seconds = func.strftime("%Y-%m-%d %H:%M:%S", us // 1_000_000, "unixepoch")
+        return seconds.op("||")(func.printf(".%06d", us % 1_000_000))
+    return func.to_timestamp(0) + us * literal_column("interval '1 microsecond'")
+
+
+def _price() -> Any:
+    cents = staged_sales.c.cents
+    return case((cents < 0, null()), else_=cast(cents, Numeric(14, 0)) / 100)
 
 
 def staged_epcs(conn: Connection) -> Iterator[tuple[int, str, str | None]]:
@@ -257,9 +265,9 @@ def sale_offenders(
     s = staged_sales
     visible = units.c.custodian_organization_id == organization_id
     sale_day = (
-        func.date(s.c.sold_at)
+        func.date(s.c.sold_us // 1_000_000, "unixepoch")
         if conn.dialect.name == "sqlite"
-        else func.date(func.timezone("UTC", s.c.sold_at))
+        else func.date(func.timezone("UTC", _sold_at(conn)))
     )
     reason = case(
         (or_(units.c.id.is_(None), ~visible), literal("unknown")),
@@ -308,8 +316,8 @@ def apply_sales(conn: Connection, organization_id: int, at: dt.datetime) -> int:
         .values(
             disposition="retail_sold",
             previous_disposition="sellable_accessible",
-            sold_at=s.c.sold_at,
-            sale_price=s.c.price,
+            sold_at=_sold_at(conn),
+            sale_price=_price(),
             parent_container_id=None,
             updated_at=at,
         ),
