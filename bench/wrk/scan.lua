@@ -10,3 +10,14 @@ request = function()
   local ip = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
   return wrk.format("GET", "/" .. code, { ["Accept"] = accept, ["X-Forwarded-For"] = ip })
 end
+
+-- With RATE (requests/s over all CONNECTIONS) set, each connection waits between requests so
+-- the offered load is fixed: latency is then measured at that load, not at saturation.
+local rate = tonumber(os.getenv("RATE") or "")
+local connections = tonumber(os.getenv("CONNECTIONS") or "32")
+if rate then
+  local pause = 1000 * connections / rate
+  delay = function()
+    return pause * (0.5 + math.random())  -- jittered around the mean, like real arrivals
+  end
+end

@@ -47,10 +47,6 @@ def _tune_sqlite(engine: Engine) -> None:
             "PRAGMA busy_timeout=30000",
             "PRAGMA cache_size=-262144",  # 256 MiB page cache: bulk inserts into random-key indexes
             "PRAGMA temp_store=MEMORY",
-            # Read pages straight from the mapped file: in WAL mode every commit by another
-            # connection empties a reader's page cache, and re-reading through the OS with a
-            # syscall per page made a public lookup 5x slower under a steady stream of writes.
-            "PRAGMA mmap_size=1073741824",
         ):
             cursor.execute(pragma)
         cursor.close()
@@ -139,6 +135,10 @@ class Database:
         raw = getattr(self._local, "raw", None)
         if raw is None:
             raw = self._local.raw = self.engine.raw_connection()
+            # Read pages straight from the mapped file: in WAL mode every commit by another
+            # connection (the scan log's writer) empties this connection's page cache. Only
+            # here: elsewhere mapped pages would count in a bulk job's resident memory.
+            raw.execute("PRAGMA mmap_size=1073741824")
             with self._writer_lock:
                 self._raw_readers.append(raw)
         return raw
