@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from unitrace.domain.imports_supply import RECEIPTS, RETURNS, SHIPMENTS
 from unitrace.domain.model import CONTENT_UNITS, PRODUCT_CATEGORIES
 from unitrace.domain.tabular import Column, Layout
 
@@ -22,6 +23,9 @@ class ImportKind(StrEnum):
     RECALL_SCOPE = "recall_scope"
     SERIALIZATION = "serialization"
     SALES = "sales"
+    RETURNS = "returns"
+    SHIPMENTS = "shipments"
+    RECEIPTS = "receipts"
 
 
 _CODE = "a unit code as printed, its short URL or its GS1 Digital Link (any case)"
@@ -278,7 +282,17 @@ RECALL_SCOPE = Layout(
 
 
 LAYOUTS: dict[str, Layout] = {
-    layout.kind: layout for layout in (PRODUCTS, BATCHES, SERIALIZATION, SALES, RECALL_SCOPE)
+    layout.kind: layout
+    for layout in (
+        PRODUCTS,
+        BATCHES,
+        SERIALIZATION,
+        SALES,
+        RECALL_SCOPE,
+        RETURNS,
+        SHIPMENTS,
+        RECEIPTS,
+    )
 }
 
 
