@@ -228,6 +228,12 @@ class Resolver:
         self.headers = site.public_headers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, code: str) -> None:
+        site = self.site
+        client = client_of(scope)
+        wait = site.misses.wait(client) or site.requests.take(client)
+        if wait:  # turned away before anything else is looked at: a flood costs little
+            await self.reject(scope, send, wait)
+            return
         try:
             response = await self.resolve(scope, self.site, code or None)
         except Exception:  # never a stack trace to the public; the log has it
@@ -236,14 +242,33 @@ class Resolver:
         response.raw_headers.extend(self.headers)
         await response(scope, receive, send)
 
+    async def reject(self, scope: Scope, send: Send, wait: float) -> None:
+        """429 with Retry-After, sent straight to the server with pre-built parts."""
+        as_json = any(
+            name == b"accept" and b"json" in value and b"text/html" not in value
+            for name, value in scope["headers"]
+        )
+        if as_json:
+            body, media = _SLOW_DOWN_JSON, b"application/json"
+        else:
+            if self.site.slow_down_html is None:
+                too_many(self.site, 1, False)  # renders and keeps the page
+            body, media = self.site.slow_down_html or b"", b"text/html; charset=utf-8"
+        headers = [
+            (b"content-type", media),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(max(1, math.ceil(wait))).encode()),
+            (b"cache-control", b"no-store"),
+            *self.headers,
+        ]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
     async def resolve(self, scope: Scope, site: PublicSite, code: str | None) -> Response:
         headers = Headers(scope=scope)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         as_json = wants_json(headers, query)
         client = client_of(scope)
-        wait = site.misses.wait(client) or site.requests.take(client)
-        if wait:
-            return too_many(site, wait, as_json)
         gtin = lot = None
         if code is None:  # a Digital Link path
             raw_path = scope.get("raw_path") or scope["path"].encode()
