@@ -149,12 +149,20 @@ class _Sales:
         numbers: dict[tuple[int, dt.date], int] = {}
         seen: set[str] = set()
         groups = self.groups
+        # a million rows: bound methods and a cache of the store cells, looked up once each
+        add_line, add_code = self.lines.append, self.codes.append
+        add_location, add_time = self.locations.append, self.times.append
+        add_cents, add_group = self.cents.append, self.grps.append
+        store_of: dict[str, int | None] = {}
         for line, row in rows:
             raw = row["code"]
             code = quick_code(raw) or _scanned(line, raw, reading)
             if code is None:
                 continue
-            location = stores.get(row["store"].strip().lower()) or stores.get(row["store"])
+            cell = row["store"]
+            location = store_of.get(cell, -1)
+            if location == -1:
+                location = store_of[cell] = stores.get(cell.lower()) or stores.get(cell)
             if location is None:
                 reading.add(
                     Problem(line, "store", row["store"][:200], "no store of yours has this name")
@@ -167,8 +175,9 @@ class _Sales:
             price = row["price"]
             cents = -1
             if price is not None:
-                cents = int(price * 100)
-                if cents != price * 100:
+                hundredfold = price * 100
+                cents = int(hundredfold)
+                if cents != hundredfold:
                     reading.add(Problem(line, "price", str(price), "has more than two decimals"))
                     continue
             if code in seen:
@@ -184,12 +193,12 @@ class _Sales:
             group[3] += 1
             if utc > group[2]:
                 group[2] = utc
-            self.lines.append(line)
-            self.codes.append(code)
-            self.locations.append(location)
-            self.times.append((utc - _EPOCH) // _MICROSECOND)
-            self.cents.append(cents)
-            self.grps.append(grp)
+            add_line(line)
+            add_code(code)
+            add_location(location)
+            add_time((utc - _EPOCH) // _MICROSECOND)
+            add_cents(cents)
+            add_group(grp)
         if self.duplicates:
             self._report_duplicates(reading)
 
