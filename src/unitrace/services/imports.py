@@ -229,7 +229,6 @@ class _Sales:
             ),
         )
         self.codes = []  # the staging table holds them now
-        store.resolve_staged_units(conn)
         offenders, count = store.sale_offenders(conn, org, limit=_KEPT_PROBLEMS)
         if count:
             raise _Invalid(

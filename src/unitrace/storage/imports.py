@@ -159,7 +159,8 @@ __all__ = ["IntegrityError"]
 
 def stage_sales(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
     """Create the staging table and fill it: ``(line, code, location_id, sold_us, cents,
-    grp)`` per row, ``sold_us`` microseconds since 1970 (UTC), ``cents`` -1 for no price."""
+    grp)`` per row, ``sold_us`` microseconds since 1970 (UTC), ``cents`` -1 for no price;
+    ``unit_id`` is then the id of the unit with that code (NULL when there is none)."""
     for table in (staged_sales, staged_events):
         table.drop(conn, checkfirst=True)
         table.create(conn)
@@ -171,9 +172,12 @@ def stage_sales(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
             with cursor.copy(f"COPY import_sales ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            _resolve_staged_units(conn)
             return
+        # SQLite: the unit's id is looked up as each row goes in, not by a second pass
         cursor.executemany(
-            f"INSERT INTO import_sales ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+            f"INSERT INTO import_sales ({', '.join(columns)}, unit_id) "  # noqa: S608
+            "VALUES (?, ?, ?, ?, ?, ?, (SELECT id FROM units WHERE code = ?2))",
             rows,
         )
     finally:
@@ -244,7 +248,7 @@ def drop_staging(conn: Connection) -> None:
         table.drop(conn, checkfirst=True)
 
 
-def resolve_staged_units(conn: Connection) -> None:
+def _resolve_staged_units(conn: Connection) -> None:
     """Fill ``unit_id`` from the code (one UPDATE over the staged rows)."""
     conn.execute(
         update(staged_sales).values(
