@@ -146,7 +146,7 @@ class _Sales:
     def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None:
         latest = self.now + _FUTURE_SLACK
         stores = self.stores
-        numbers: dict[tuple[int, dt.date], int] = {}
+        numbers: dict[int, int] = {}
         seen: set[str] = set()
         groups = self.groups
         # a million rows: bound methods and a cache of the store cells, looked up once each
@@ -184,11 +184,11 @@ class _Sales:
                 self.duplicates.append((line, code))
                 continue
             seen.add(code)
-            day = utc.date()
-            grp = numbers.get((location, day))
+            key = location << 24 | utc.toordinal()  # store and UTC day, as one int
+            grp = numbers.get(key)
             if grp is None:
-                grp = numbers[(location, day)] = len(groups)
-                groups.append([location, day, utc, 0])
+                grp = numbers[key] = len(groups)
+                groups.append([location, utc.date(), utc, 0])
             group = groups[grp]
             group[3] += 1
             if utc > group[2]:

@@ -188,7 +188,7 @@ def _sold_at(conn: Connection) -> Any:
     """The staged sale time as the database stores times (see ``UTCDateTime``)."""
     us = staged_sales.c.sold_us
     if conn.dialect.name == "sqlite":
-        seconds = func.strftime("%Y-%m-%d %H:%M:%S", us // 1_000_000, "unixepoch")
+        seconds = func.datetime(us // 1_000_000, "unixepoch")  # twice strftime's speed
         return seconds.op("||")(func.printf(".%06d", us % 1_000_000))
     return func.to_timestamp(0) + us * literal_column("interval '1 microsecond'")
 
@@ -206,9 +206,20 @@ def staged_epcs(conn: Connection) -> Iterator[tuple[int, str, str | None]]:
         .join(products, products.c.id == units.c.product_id)
         .order_by(staged_sales.c.grp, units.c.code)
     )
-    result = conn.execute(query.execution_options(stream_results=True, yield_per=10_000))
-    for grp, code, gtin in result:
-        yield int(grp), str(code), gtin
+    if conn.dialect.name != "sqlite":
+        result = conn.execute(query.execution_options(stream_results=True, yield_per=10_000))
+        for grp, code, gtin in result:
+            yield int(grp), str(code), gtin
+        return
+    # SQLite: a million rows straight from the driver's cursor (plain tuples already)
+    sql = str(query.compile(dialect=conn.dialect))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(10_000):
+            yield from chunk
+    finally:
+        cursor.close()
 
 
 def add_group_members(conn: Connection, events: Sequence[tuple[int, int]]) -> int:
@@ -296,9 +307,11 @@ def sale_offenders(
         .outerjoin(batches, batches.c.id == units.c.batch_id)
     ).subquery()
     bad = select(inner).where(inner.c.reason.is_not(None))
+    rows = [dict(r) for r in conn.execute(bad.order_by(inner.c.line).limit(limit)).mappings()]
+    if len(rows) < limit:  # all of them: no second pass over the staged rows to count
+        return rows, len(rows)
     total = conn.execute(select(func.count()).select_from(bad.subquery())).scalar_one()
-    rows = conn.execute(bad.order_by(inner.c.line).limit(limit)).mappings()
-    return [dict(r) for r in rows], int(total)
+    return rows, int(total)
 
 
 def staged_count(conn: Connection) -> int:
