@@ -102,3 +102,30 @@ def test_templates_unknown_kinds_and_the_size_limit(
         big = _post(limited, operator, b"name,category\n" + b"A,flower\n" * 200)
     assert big.status_code == 413
     assert big.json()["error"]["code"] == "file_too_large"
+
+
+def test_an_upload_declared_too_large_is_refused_before_it_is_read(
+    rt: Runtime, operator: Headers
+) -> None:
+    small = Runtime(
+        settings=rt.settings.model_copy(update={"import_max_bytes": 1024}),
+        db=rt.db,
+        files=rt.files,
+        clock=rt.clock,
+    )
+    body = b"name,category\n" + b"A,flower\n" * 20_000  # 180 kB: past the limit and framing
+    with TestClient(create_app(runtime=small)) as limited:
+        big = _post(limited, operator, body)
+        page = limited.post(
+            "/imports", content=b"x" * 200_000, headers={"content-type": "text/csv"}
+        )
+        imports_listed = limited.get("/api/v1/imports", headers=operator).json()
+    assert big.status_code == 413
+    assert big.json()["error"] == {
+        "code": "file_too_large",
+        "message": f"the upload is {int(big.request.headers['content-length']):,} bytes; "
+        "files of at most 1,024 bytes are accepted",
+        "details": None,
+    }
+    assert page.status_code == 413 and "files of at most 1,024 bytes" in page.text
+    assert imports_listed["total"] == 0  # nothing was recorded: the endpoint never ran

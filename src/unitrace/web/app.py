@@ -16,6 +16,7 @@ from unitrace import __version__
 from unitrace.config import Settings
 from unitrace.services.runtime import Runtime, build_runtime
 from unitrace.web.errors import install_error_handlers
+from unitrace.web.limits import UploadLimit
 from unitrace.web.ratelimit import RateLimiter
 from unitrace.web.resolver import PublicSite, Resolver, SecurityHeaders, resolver_target
 
@@ -78,6 +79,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.login_limiter = RateLimiter(runtime.settings.login_rate_limit, 15 * 60)
     app.state.public_site = PublicSite.build(runtime, app.state.templates.env)
     app.add_middleware(SecurityHeaders, hsts=runtime.settings.secure_cookies)
+    app.add_middleware(
+        UploadLimit,
+        limit=runtime.settings.import_max_bytes,
+        paths=("/api/v1/imports/", "/imports"),
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(app)
     app.include_router(api_router.router)
