@@ -25,6 +25,7 @@ from unitrace.cli import (
     pos,
     products,
     recalls,
+    reports,
     serve,
     shipments,
     support,
@@ -85,6 +86,7 @@ app.command("export")(exports.export)
 app.add_typer(imports.app, name="import")
 app.add_typer(support.alerts_app, name="alerts")
 app.add_typer(support.reports_app, name="reports")
+app.add_typer(reports.app, name="report")
 app.add_typer(support.scans_app, name="scans")
 
 

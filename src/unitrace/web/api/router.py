@@ -19,6 +19,7 @@ from unitrace.web.api import (
     organizations,
     products,
     recalls,
+    reports,
     retail,
     shipments,
     support,
@@ -50,6 +51,7 @@ for module in (containers, shipments, retail):
 _authenticated.include_router(container_labels.router)
 _authenticated.include_router(exports.router)
 _authenticated.include_router(recalls.router)
+_authenticated.include_router(reports.router)
 _authenticated.include_router(imports.router)
 _authenticated.include_router(support.router)
 router.include_router(_authenticated)

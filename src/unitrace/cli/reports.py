@@ -1,0 +1,53 @@
+"""``unitrace report``: sell-through and other figures computed from the event log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from unitrace.cli.context import acting_for
+from unitrace.cli.exports import _moment
+from unitrace.cli.options import JsonOption, OrgOption
+from unitrace.cli.output import print_json, print_table
+from unitrace.services import analytics
+
+app = typer.Typer(help="Reports computed from the event log.")
+
+
+@app.command("sell-through")
+def sell_through(
+    ctx: typer.Context,
+    org: OrgOption,
+    since: Annotated[
+        str | None, typer.Option(help="From this time (ISO 8601; UTC when no zone).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Until this time, exclusive.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Units supplied, sold and returned per product and store, and the sell-through rate."""
+    rt, principal = acting_for(ctx, org)
+    rows = analytics.sell_through(
+        rt, principal, since=_moment(since, "--since"), until=_moment(until, "--until")
+    )
+    if as_json:
+        print_json(
+            [{**vars(r), "net_sold": r.net_sold, "sell_through": r.sell_through} for r in rows]
+        )
+        return
+    print_table(
+        ("Product", "Retailer", "Store", "Supplied", "Sold", "Returned", "Sell-through"),
+        [
+            (
+                r.product_name,
+                r.retailer_name,
+                r.store_name,
+                r.supplied,
+                r.sold,
+                r.returned,
+                "—" if r.sell_through is None else f"{r.sell_through:.0%}",
+            )
+            for r in rows
+        ],
+        title=f"Sell-through: {len(rows)} product and store pairs",
+    )

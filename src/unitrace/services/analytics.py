@@ -1,0 +1,68 @@
+"""Sell-through: units supplied to stores, sold and returned there, from the event log.
+
+The figures are defined once in ``docs/analytics.md``. A brand sees its own units in every
+store; a retailer sees every brand's units in its own stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from unitrace.domain.model import OrganizationKind, Principal
+from unitrace.errors import ValidationError
+from unitrace.services.runtime import Runtime
+from unitrace.storage import analytics as store
+from unitrace.storage import orgs as org_store
+
+
+@dataclass(frozen=True)
+class SellThroughRow:
+    product_id: int
+    product_name: str
+    store_id: int
+    store_name: str
+    city: str
+    retailer_name: str
+    market: str
+    supplied: int
+    sold: int
+    returned: int
+
+    @property
+    def net_sold(self) -> int:
+        """Sold, less the units customers brought back."""
+        return self.sold - self.returned
+
+    @property
+    def sell_through(self) -> float | None:
+        """Net units sold over units supplied (None when nothing was supplied)."""
+        return None if self.supplied == 0 else round(self.net_sold / self.supplied, 4)
+
+
+def sell_through(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[SellThroughRow]:
+    """Sell-through by product and store over ``[since, until)`` (event times, UTC)."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError(f"{name} needs a time zone")
+    if since is not None and until is not None and until <= since:
+        raise ValidationError("until must be after since")
+    with rt.db.read() as conn:
+        org = org_store.get_organization(conn, principal.organization_id)
+        brand_id = retailer_id = None
+        if org.kind is OrganizationKind.RETAILER:
+            retailer_id = org.id
+        elif org.kind is OrganizationKind.REGULATOR:
+            raise ValidationError("regulators see market-level figures, not store-level ones")
+        else:
+            brand_id = org.id
+        rows = store.sell_through(
+            conn, brand_id=brand_id, retailer_id=retailer_id, since=since, until=until
+        )
+    return [SellThroughRow(**row) for row in rows]

@@ -1,0 +1,31 @@
+"""GET /api/v1/reports/sell-through over the real app."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.sell_through_data import one_store_selling
+from tests.web.conftest import Headers, HeadersFor
+from unitrace.domain.model import Principal
+from unitrace.services.runtime import Runtime
+
+
+def test_sell_through_answers_per_product_and_store(
+    rt: Runtime, client: TestClient, brand: Principal, viewer: Headers, headers_for: HeadersFor
+) -> None:
+    shop = one_store_selling(rt, brand)
+    answer = client.get("/api/v1/reports/sell-through", headers=viewer)
+    assert answer.status_code == 200
+    (item,) = answer.json()["items"]
+    assert (item["product_id"], item["store_id"]) == (shop.product, shop.store)
+    assert (item["supplied"], item["sold"], item["returned"], item["net_sold"]) == (4, 1, 0, 1)
+    assert item["sell_through"] == 0.25
+    as_retailer = client.get("/api/v1/reports/sell-through", headers=headers_for(shop.retailer))
+    assert as_retailer.json()["items"] == answer.json()["items"]
+    bad = client.get(
+        "/api/v1/reports/sell-through",
+        params={"since": "2026-12-01T00:00:00Z", "until": "2026-11-01T00:00:00Z"},
+        headers=viewer,
+    )
+    assert bad.status_code == 422
+    assert client.get("/api/v1/reports/sell-through").status_code == 401
