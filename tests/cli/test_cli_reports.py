@@ -26,3 +26,21 @@ def test_the_report_lists_each_product_and_store(
         ).stdout
     )
     assert later == []
+
+
+def test_the_scan_report_prints_periods_and_shares(
+    unitrace: Unitrace, rt: Runtime, brand: Principal
+) -> None:
+    from unitrace.services import scanlog, verification
+
+    shop = one_store_selling(rt, brand)
+    log = scanlog.ScanLog(rt)
+    log.record(verification.verify(rt, shop.codes[1]), scanlog.describe_origin(rt, "203.0.9.9"))
+    log.flush()
+    report = json.loads(ok(unitrace("report", "scans", "--org", BRAND, "--json")).stdout)
+    assert [r["scans"] for r in report["periods"]] == [1]
+    assert report["share"][0]["units_scanned"] == 1
+    table = ok(unitrace("report", "scans", "--org", BRAND, "--by", "batch")).stdout
+    assert "Units scanned by consumers" in table and "25%" in table
+    bad = unitrace("report", "scans", "--org", BRAND, "--by", "store")
+    assert bad.exit_code == 1 and "by must be one of" in bad.stderr

@@ -95,6 +95,7 @@ MAIN_PATHS = {
     "/api/v1/problem-reports/{report_id}/close": {"post"},
     "/api/v1/lookup": {"get"},
     "/api/v1/reports/sell-through": {"get"},
+    "/api/v1/reports/scans": {"get"},
 }
 
 

@@ -29,3 +29,24 @@ def test_sell_through_answers_per_product_and_store(
     )
     assert bad.status_code == 422
     assert client.get("/api/v1/reports/sell-through").status_code == 401
+
+
+def test_the_scan_report_counts_consumer_scans(
+    rt: Runtime, client: TestClient, brand: Principal, viewer: Headers
+) -> None:
+    from unitrace.services import scanlog, verification
+
+    shop = one_store_selling(rt, brand)
+    log = scanlog.ScanLog(rt)
+    for network in (1, 2):
+        origin = scanlog.describe_origin(rt, f"203.0.{network}.9", region="US-CA")
+        log.record(verification.verify(rt, shop.codes[0]), origin)
+    log.flush()
+    answer = client.get("/api/v1/reports/scans", params={"by": "region"}, headers=viewer)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert [(r["key"], r["scans"], r["units_scanned"]) for r in body["periods"]] == [("CA", 2, 1)]
+    by_product = client.get("/api/v1/reports/scans", headers=viewer).json()
+    assert by_product["share"][0]["share_scanned"] == 0.25
+    refused = client.get("/api/v1/reports/scans", params={"period": "year"}, headers=viewer)
+    assert refused.status_code == 422

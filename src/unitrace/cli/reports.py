@@ -51,3 +51,47 @@ def sell_through(
         ],
         title=f"Sell-through: {len(rows)} product and store pairs",
     )
+
+
+@app.command("scans")
+def scans(
+    ctx: typer.Context,
+    org: OrgOption,
+    by: Annotated[str, typer.Option(help="product, batch or region.")] = "product",
+    period: Annotated[str, typer.Option(help="day, week or month.")] = "week",
+    since: Annotated[
+        str | None, typer.Option(help="From this time (ISO 8601; UTC when no zone).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Until this time, exclusive.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Consumer scans of your units per product, batch or region and period."""
+    rt, principal = acting_for(ctx, org)
+    report = analytics.scan_report(
+        rt,
+        principal,
+        by=by,
+        period=period,
+        since=_moment(since, "--since"),
+        until=_moment(until, "--until"),
+    )
+    if as_json:
+        print_json({"periods": report.periods, "share": report.share, "alerts": report.alerts})
+        return
+    print_table(
+        ("Period", by.capitalize(), "Scans", "Units scanned", "Suspicious"),
+        [
+            (r["period"], r["label"] or "—", r["scans"], r["units_scanned"], r["suspicious"])
+            for r in report.periods
+        ],
+        title=f"Consumer scans by {by} and {period}",
+    )
+    if report.share:
+        print_table(
+            (by.capitalize(), "Units", "Scanned at least once", "Share"),
+            [
+                (r["label"], r["units"], r["units_scanned"], f"{r['share_scanned']:.0%}")
+                for r in report.share
+            ],
+            title="Units scanned by consumers",
+        )

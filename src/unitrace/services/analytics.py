@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from unitrace.domain.model import OrganizationKind, Principal
 from unitrace.errors import ValidationError
@@ -40,6 +41,14 @@ class SellThroughRow:
         return None if self.supplied == 0 else round(self.net_sold / self.supplied, 4)
 
 
+def _check_window(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError(f"{name} needs a time zone")
+    if since is not None and until is not None and until <= since:
+        raise ValidationError("until must be after since")
+
+
 def sell_through(
     rt: Runtime,
     principal: Principal,
@@ -48,11 +57,7 @@ def sell_through(
     until: dt.datetime | None = None,
 ) -> list[SellThroughRow]:
     """Sell-through by product and store over ``[since, until)`` (event times, UTC)."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationError(f"{name} needs a time zone")
-    if since is not None and until is not None and until <= since:
-        raise ValidationError("until must be after since")
+    _check_window(since, until)
     with rt.db.read() as conn:
         org = org_store.get_organization(conn, principal.organization_id)
         brand_id = retailer_id = None
@@ -66,3 +71,48 @@ def sell_through(
             conn, brand_id=brand_id, retailer_id=retailer_id, since=since, until=until
         )
     return [SellThroughRow(**row) for row in rows]
+
+
+SCAN_DIMENSIONS = ("product", "batch", "region")
+PERIODS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """Consumer scans of an organization's units over time.
+
+    ``periods``: per key (product, batch or region) and period (its first day: a Monday for
+    weeks): scans, distinct units scanned, scans that answered ``suspicious``. ``share``: per
+    product or batch, units and units scanned at least once (empty for regions). ``alerts``:
+    clone alerts raised per period and reason."""
+
+    by: str
+    period: str
+    periods: list[dict[str, Any]]
+    share: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+
+
+def scan_report(
+    rt: Runtime,
+    principal: Principal,
+    *,
+    by: str = "product",
+    period: str = "week",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> ScanReport:
+    if by not in SCAN_DIMENSIONS:
+        raise ValidationError(f"by must be one of: {', '.join(SCAN_DIMENSIONS)}")
+    if period not in PERIODS:
+        raise ValidationError(f"period must be one of: {', '.join(PERIODS)}")
+    _check_window(since, until)
+    org = principal.organization_id
+    with rt.db.read() as conn:
+        periods = store.scan_counts(conn, org, by=by, bucket=period, since=since, until=until)
+        share = [] if by == "region" else store.scanned_share(conn, org, by=by)
+        alerts = store.alert_counts(conn, org, bucket=period)
+    for row in share:
+        units = int(row["units"])
+        row["share_scanned"] = round(int(row["units_scanned"]) / units, 4) if units else None
+    return ScanReport(by, period, periods, share, alerts)

@@ -13,7 +13,17 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
-from unitrace.storage.schema import event_units, events, locations, organizations, products, units
+from unitrace.storage.schema import (
+    batches,
+    event_units,
+    events,
+    locations,
+    organizations,
+    products,
+    public_scans,
+    scan_alerts,
+    units,
+)
 
 
 def _counted_events(since: dt.datetime | None, until: dt.datetime | None) -> Any:
@@ -101,5 +111,111 @@ def sell_through(
         )
         .having(supplied + sold + returned > 0)  # e.g. only a corrective event in the window
         .order_by(products.c.name, retailer.c.name, store.c.name)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _bucket(conn: Connection, moment: Any, bucket: str) -> Any:
+    """The first day of the day, week (Monday) or month ``moment`` falls in, as a date text."""
+    if conn.dialect.name == "sqlite":
+        if bucket == "day":
+            return func.date(moment)
+        if bucket == "week":
+            return func.date(moment, "weekday 0", "-6 days")
+        return func.date(moment, "start of month")
+    utc = func.timezone("UTC", moment)
+    return func.to_char(func.date_trunc(bucket, utc), "YYYY-MM-DD")
+
+
+def scan_counts(
+    conn: Connection,
+    organization_id: int,
+    *,
+    by: str,
+    bucket: str,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> list[dict[str, Any]]:
+    """Public scans of the organization's units per ``by`` (product, batch or region) and
+    period: scans, distinct units scanned, and scans that answered ``suspicious``."""
+    s = public_scans
+    where = [s.c.organization_id == organization_id, s.c.unit_id.is_not(None)]
+    if since is not None:
+        where.append(s.c.scanned_at >= since)
+    if until is not None:
+        where.append(s.c.scanned_at < until)
+    period = _bucket(conn, s.c.scanned_at, bucket).label("period")
+    if by == "region":
+        key, label = s.c.region, s.c.region
+        source: Any = s
+    else:
+        column = units.c.product_id if by == "product" else units.c.batch_id
+        key = column
+        label = products.c.name if by == "product" else batches.c.lot_number
+        source = s.join(units, units.c.id == s.c.unit_id)
+        source = (
+            source.join(products, products.c.id == units.c.product_id)
+            if by == "product"
+            else source.join(batches, batches.c.id == units.c.batch_id)
+        )
+    query = (
+        select(
+            key.label("key"),
+            label.label("label"),
+            period,
+            func.count().label("scans"),
+            func.count(func.distinct(s.c.unit_id)).label("units_scanned"),
+            func.count(case((s.c.verdict == "suspicious", 1))).label("suspicious"),
+        )
+        .select_from(source)
+        .where(*where)
+        .group_by(key, label, period)
+        .order_by(period, label)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def scanned_share(conn: Connection, organization_id: int, *, by: str) -> list[dict[str, Any]]:
+    """Per product or batch: units commissioned and units scanned by the public at least once."""
+    column = units.c.product_id if by == "product" else units.c.batch_id
+    scanned = (
+        select(public_scans.c.unit_id)
+        .where(
+            public_scans.c.organization_id == organization_id,
+            public_scans.c.unit_id.is_not(None),
+        )
+        .distinct()
+        .subquery()
+    )
+    label = products.c.name if by == "product" else batches.c.lot_number
+    joined = units.outerjoin(scanned, scanned.c.unit_id == units.c.id)
+    joined = (
+        joined.join(products, products.c.id == units.c.product_id)
+        if by == "product"
+        else joined.join(batches, batches.c.id == units.c.batch_id)
+    )
+    query = (
+        select(
+            column.label("key"),
+            label.label("label"),
+            func.count().label("units"),
+            func.count(scanned.c.unit_id).label("units_scanned"),
+        )
+        .select_from(joined)
+        .where(units.c.organization_id == organization_id)
+        .group_by(column, label)
+        .order_by(label)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def alert_counts(conn: Connection, organization_id: int, *, bucket: str) -> list[dict[str, Any]]:
+    """Clone alerts raised per period and reason."""
+    period = _bucket(conn, scan_alerts.c.created_at, bucket).label("period")
+    query = (
+        select(period, scan_alerts.c.reason, func.count().label("alerts"))
+        .where(scan_alerts.c.organization_id == organization_id)
+        .group_by(period, scan_alerts.c.reason)
+        .order_by(period, scan_alerts.c.reason)
     )
     return [dict(r) for r in conn.execute(query).mappings()]

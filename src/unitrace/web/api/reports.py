@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -44,4 +44,28 @@ def sell_through(
             }
             for r in rows
         ],
+    }
+
+
+@router.get("/reports/scans")
+def scans(
+    rt: RuntimeDep,
+    principal: ApiPrincipal,
+    by: Annotated[
+        Literal["product", "batch", "region"], Query(description="What to count scans by.")
+    ] = "product",
+    period: Annotated[Literal["day", "week", "month"], Query(description="Period size.")] = "week",
+    since: Annotated[dt.datetime | None, Query(description="From this time (with a zone).")] = None,
+    until: Annotated[dt.datetime | None, Query(description="Until this time, exclusive.")] = None,
+) -> dict[str, Any]:
+    """Consumer scans of your units per product, batch or region and period (its first day;
+    weeks start on Monday): scans, distinct units scanned, suspicious answers; the share of
+    each product's or batch's units scanned at least once; clone alerts per period."""
+    report = analytics.scan_report(rt, principal, by=by, period=period, since=since, until=until)
+    return {
+        "by": report.by,
+        "period": report.period,
+        "periods": report.periods,
+        "share": report.share,
+        "alerts": report.alerts,
     }
