@@ -17,6 +17,7 @@ from unitrace.web.pages import (
     products,
     recalls,
     receiving,
+    reports,
     shipments,
     support,
     units,
@@ -31,3 +32,4 @@ router.include_router(container_labels.router)
 router.include_router(recalls.router)
 router.include_router(imports.router)
 router.include_router(support.router)
+router.include_router(reports.router)

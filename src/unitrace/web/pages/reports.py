@@ -1,0 +1,105 @@
+"""Reports: sell-through by product and store, and consumer scans over time, as charts
+(server-drawn SVG: no script) over the tables behind them, each downloadable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from unitrace.errors import ValidationError
+from unitrace.services import analytics
+from unitrace.web.deps import RuntimeDep
+from unitrace.web.pages.common import ViewerDep, render
+
+router = APIRouter()
+CHART_WIDTH = 640
+CHART_HEIGHT = 160
+
+
+def _day(raw: str | None) -> dt.datetime | None:
+    if not raw:
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(raw), dt.time(), tzinfo=dt.UTC)
+    except ValueError:
+        raise ValidationError(f"{raw[:20]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _columns(values: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """Vertical bars for a time series: position and height in the chart's coordinates."""
+    if not values:
+        return []
+    top = max(v for _, v in values) or 1
+    step = CHART_WIDTH / len(values)
+    width = min(step * 0.8, 48)  # a lone period is a bar, not a wall
+    return [
+        {
+            "label": label,
+            "value": value,
+            "x": round(i * step + (step - width) / 2, 1),
+            "width": round(width, 1),
+            "height": round(value / top * (CHART_HEIGHT - 20), 1),
+            "y": round(CHART_HEIGHT - 20 - value / top * (CHART_HEIGHT - 20), 1),
+        }
+        for i, (label, value) in enumerate(values)
+    ]
+
+
+@router.get("/reports")
+def reports(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> Response:
+    params = request.query_params
+    by = params.get("by") or ""
+    by = by if by in analytics.SCAN_DIMENSIONS else "product"
+    period = params.get("period") or ""
+    period = period if period in analytics.PERIODS else "week"
+    errors: list[str] = []
+    try:
+        since, until = _day(params.get("since")), _day(params.get("until"))
+        selling = analytics.sell_through(rt, viewer.principal, since=since, until=until)
+        scans = analytics.scan_report(
+            rt, viewer.principal, by=by, period=period, since=since, until=until
+        )
+    except ValidationError as exc:
+        errors.append(exc.message)
+        since = until = None
+        selling = analytics.sell_through(rt, viewer.principal)
+        scans = analytics.scan_report(rt, viewer.principal, by=by, period=period)
+    totals: dict[str, int] = {}
+    for row in scans.periods:
+        totals[row["period"]] = totals.get(row["period"], 0) + int(row["scans"])
+    query = {
+        k: v
+        for k, v in {
+            "since": since.isoformat() if since else "",
+            "until": until.isoformat() if until else "",
+        }.items()
+        if v
+    }
+    scan_query = {**query, "by": by, "period": period}
+    return render(
+        request,
+        "reports.html",
+        viewer,
+        section="reports",
+        selling=selling,
+        scans=scans,
+        series=_columns(sorted(totals.items())),
+        chart={"width": CHART_WIDTH, "height": CHART_HEIGHT},
+        filters={
+            "since": params.get("since", "") if not errors else "",
+            "until": params.get("until", "") if not errors else "",
+            "by": by,
+            "period": period,
+        },
+        dimensions=analytics.SCAN_DIMENSIONS,
+        periods=analytics.PERIODS,
+        downloads={
+            "sell_through": "/api/v1/reports/sell-through?" + urlencode(query),
+            "scans": "/api/v1/reports/scans?" + urlencode(scan_query),
+        },
+        form_errors=errors,
+    )

@@ -1,0 +1,40 @@
+"""The Reports page: charts over the tables behind them, and the downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+
+from tests.sell_through_data import one_store_selling
+from tests.web.test_pages import email_of, log_in
+from unitrace.domain.model import Principal
+from unitrace.services import scanlog, verification
+from unitrace.services.runtime import Runtime
+
+
+def test_the_reports_page_shows_sell_through_and_scans_with_their_downloads(
+    rt: Runtime, client: TestClient, brand: Principal
+) -> None:
+    shop = one_store_selling(rt, brand)
+    log = scanlog.ScanLog(rt)
+    for network in (1, 2, 3):
+        origin = scanlog.describe_origin(rt, f"203.0.{network}.9", region="US-CA")
+        log.record(verification.verify(rt, shop.codes[network - 1]), origin)
+    log.flush()
+    assert log_in(client, email_of(brand)).status_code == 303
+    page = client.get("/reports", params={"by": "region", "period": "month"})
+    assert page.status_code == 200
+    assert 'data-testid="sell-through"' in page.text and "25%" in page.text
+    assert 'data-testid="scans-chart"' in page.text and "<rect" in page.text
+    assert "Consumer scans by region and month" in page.text
+    csv_text = client.get("/api/v1/reports/sell-through?format=csv").text
+    rows = list(csv.DictReader(io.StringIO(csv_text.removeprefix("\ufeff"))))
+    assert [(r["store_id"], r["supplied"], r["sold"], r["sell_through"]) for r in rows] == [
+        (str(shop.store), "4", "1", "0.25")
+    ]
+    periods = client.get("/api/v1/reports/scans?by=region&format=csv&table=periods").text
+    assert periods.removeprefix("\ufeff").splitlines()[1].startswith("CA,CA,")
+    bad = client.get("/reports", params={"since": "yesterday"})
+    assert bad.status_code == 200 and "is not a date" in bad.text
