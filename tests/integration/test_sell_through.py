@@ -60,6 +60,35 @@ def test_sell_through_counts_what_the_events_say_and_nothing_undone(
     assert analytics.sell_through(rt, make_org(rt)) == []
 
 
+def test_days_on_shelf_run_from_the_last_receipt_at_the_store_to_each_sale(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    brand = make_org(rt)
+    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
+    north, south = make_location(rt, retailer), make_location(rt, retailer)
+    _, codes = commission(rt, brand, 6)
+    deliver(rt, brand, retailer, north, codes[:4])
+    deliver(rt, brand, retailer, south, codes[4:])
+    clock.advance(days=3)
+    retail.sell(rt, retailer, location_id=north, codes=codes[:3])
+    retail.sell(rt, retailer, location_id=south, codes=[codes[4]])
+    retail.undo_sale(rt, retailer, code=codes[4], reason="wrong jar")
+    retail.return_unit(rt, retailer, location_id=north, code=codes[0], action="restock")
+    clock.advance(days=10)
+    retail.sell(rt, retailer, location_id=north, codes=[codes[0]])  # sold again, 13 days in
+
+    rows = {r.store_id: r for r in analytics.sell_through(rt, brand)}
+    # worked out: sales at north 3, 3, 3 and 13 days after the delivery; none stand at south
+    assert rows[north].median_days == 3.0
+    assert rows[north].mean_days == 5.5
+    assert rows[north].shelf_days == {
+        "days_0_7": 3, "days_8_14": 1, "days_15_30": 0, "days_31_60": 0, "days_over_60": 0,
+    }  # fmt: skip
+    assert (rows[south].median_days, rows[south].shelf_days) == (None, None)
+    recent = {r.store_id: r for r in analytics.sell_through(rt, brand, since=clock.now)}
+    assert (recent[north].sold, recent[north].median_days) == (1, 13.0)
+
+
 def test_a_bad_window_is_refused(rt: Runtime) -> None:
     brand = make_org(rt)
     now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)

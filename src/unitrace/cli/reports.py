@@ -36,7 +36,16 @@ def sell_through(
         )
         return
     print_table(
-        ("Product", "Retailer", "Store", "Supplied", "Sold", "Returned", "Sell-through"),
+        (
+            "Product",
+            "Retailer",
+            "Store",
+            "Supplied",
+            "Sold",
+            "Returned",
+            "Sell-through",
+            "Median days on shelf",
+        ),
         [
             (
                 r.product_name,
@@ -46,6 +55,7 @@ def sell_through(
                 r.sold,
                 r.returned,
                 "—" if r.sell_through is None else f"{r.sell_through:.0%}",
+                "—" if r.median_days is None else f"{r.median_days:g}",
             )
             for r in rows
         ],

@@ -29,6 +29,10 @@ class SellThroughRow:
     supplied: int
     sold: int
     returned: int
+    # days on shelf of the units sold (receipt at the store to sale): None when none sold
+    median_days: float | None = None
+    mean_days: float | None = None
+    shelf_days: dict[str, int] | None = None  # how many sold within 0-7, 8-14, … days
 
     @property
     def net_sold(self) -> int:
@@ -70,7 +74,21 @@ def sell_through(
         rows = store.sell_through(
             conn, brand_id=brand_id, retailer_id=retailer_id, since=since, until=until
         )
-    return [SellThroughRow(**row) for row in rows]
+        shelf = store.shelf_days(
+            conn, brand_id=brand_id, retailer_id=retailer_id, since=since, until=until
+        )
+    result = []
+    for row in rows:
+        days = shelf.get((row["product_id"], row["store_id"]))
+        if days is not None:
+            names = [name for _, name in store.SHELF_BUCKETS] + ["days_over_60"]
+            row |= {
+                "median_days": round(float(days["median_days"]), 2),
+                "mean_days": round(float(days["mean_days"]), 2),
+                "shelf_days": {name: int(days[name]) for name in names},
+            }
+        result.append(SellThroughRow(**row))
+    return result
 
 
 SCAN_DIMENSIONS = ("product", "batch", "region")

@@ -219,3 +219,111 @@ def alert_counts(conn: Connection, organization_id: int, *, bucket: str) -> list
         .order_by(period, scan_alerts.c.reason)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+SHELF_BUCKETS = ((7, "days_0_7"), (14, "days_8_14"), (30, "days_15_30"), (60, "days_31_60"))
+
+
+def _days_between(conn: Connection, later: Any, earlier: Any) -> Any:
+    if conn.dialect.name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return func.extract("epoch", later - earlier) / 86_400
+
+
+def shelf_days(
+    conn: Connection,
+    *,
+    brand_id: int | None,
+    retailer_id: int | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """Days on shelf of the units sold in the window, per (product, store): from the unit's
+    last receipt at that store before the sale to the sale. The median (by rank, one
+    statement with window functions), the mean, and how many fall in each bucket."""
+    sold_events = _counted_events(since, until)
+    receipts_events = _counted_events(None, None)
+    sale = (
+        select(
+            event_units.c.unit_id,
+            sold_events.c.biz_location_id.label("store_id"),
+            sold_events.c.event_time.label("sold_at"),
+        )
+        .select_from(sold_events.join(event_units, event_units.c.event_row_id == sold_events.c.id))
+        .where(
+            sold_events.c.biz_step == "retail_selling",
+            sold_events.c.disposition == "retail_sold",
+        )
+        .subquery("sale")
+    )
+    receipt_units = aliased(event_units)
+    received_at = (
+        select(func.max(receipts_events.c.event_time))
+        .select_from(
+            receipts_events.join(
+                receipt_units, receipt_units.c.event_row_id == receipts_events.c.id
+            )
+        )
+        .where(
+            receipts_events.c.biz_step == "receiving",
+            receipts_events.c.disposition == "sellable_accessible",
+            receipt_units.c.unit_id == sale.c.unit_id,
+            receipts_events.c.biz_location_id == sale.c.store_id,
+            receipts_events.c.event_time <= sale.c.sold_at,
+        )
+        .scalar_subquery()
+    )
+    store = aliased(locations)
+    where = [store.c.kind == "store"]
+    if brand_id is not None:
+        where.append(units.c.organization_id == brand_id)
+    if retailer_id is not None:
+        where.append(store.c.organization_id == retailer_id)
+    pairs = (
+        select(
+            units.c.product_id,
+            sale.c.store_id,
+            _days_between(conn, sale.c.sold_at, received_at).label("days"),
+        )
+        .select_from(
+            sale.join(units, units.c.id == sale.c.unit_id).join(
+                store, store.c.id == sale.c.store_id
+            )
+        )
+        .where(*where)
+        .subquery("pairs")
+    )
+    known = select(pairs).where(pairs.c.days.is_not(None)).subquery("known")
+    group = (known.c.product_id, known.c.store_id)
+    ranked = select(
+        known.c.product_id,
+        known.c.store_id,
+        known.c.days,
+        func.row_number().over(partition_by=group, order_by=known.c.days).label("rank"),
+        func.count().over(partition_by=group).label("n"),
+    ).subquery("ranked")
+    middle = (ranked.c.rank == (ranked.c.n + 1) // 2) | (ranked.c.rank == (ranked.c.n + 2) // 2)
+    buckets = []
+    lower = None
+    for upper, name in SHELF_BUCKETS:
+        condition = (
+            ranked.c.days <= upper
+            if lower is None
+            else and_(ranked.c.days > lower, ranked.c.days <= upper)
+        )
+        buckets.append(func.sum(case((condition, 1), else_=0)).label(name))
+        lower = upper
+    buckets.append(func.sum(case((ranked.c.days > lower, 1), else_=0)).label("days_over_60"))
+    query = select(
+        ranked.c.product_id,
+        ranked.c.store_id,
+        func.max(ranked.c.n).label("paired"),
+        (
+            func.sum(case((middle, ranked.c.days), else_=0)) / func.sum(case((middle, 1), else_=0))
+        ).label("median_days"),
+        func.avg(ranked.c.days).label("mean_days"),
+        *buckets,
+    ).group_by(ranked.c.product_id, ranked.c.store_id)
+    return {
+        (int(r["product_id"]), int(r["store_id"])): dict(r) for r in conn.execute(query).mappings()
+    }

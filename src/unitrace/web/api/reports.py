@@ -26,6 +26,8 @@ SELL_THROUGH_COLUMNS = (
     "returned",
     "net_sold",
     "sell_through",
+    "median_days",
+    "mean_days",
 )
 SCAN_TABLES = {
     "periods": ("key", "label", "period", "scans", "units_scanned", "suspicious"),
@@ -71,7 +73,10 @@ def sell_through(
     return {
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
-        "items": [{c: row[c] for c in SELL_THROUGH_COLUMNS} for row in rows],
+        "items": [
+            {**{c: row[c] for c in SELL_THROUGH_COLUMNS}, "shelf_days": row["shelf_days"]}
+            for row in rows
+        ],
     }
 
 
