@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,21 +9,9 @@ from typing import Annotated
 import typer
 
 from unitrace.cli.context import acting_for
-from unitrace.cli.options import OrgOption
+from unitrace.cli.options import OrgOption, SinceOption, UntilOption, moment
 from unitrace.cli.output import say
 from unitrace.services import exports
-
-
-def _moment(text: str | None, name: str) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not an ISO 8601 date or time", param_hint=name
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def export(
@@ -37,10 +24,8 @@ def export(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array instead of CSV.")] = False,
     batch: Annotated[int | None, typer.Option(help="units, scans: of this batch id.")] = None,
     disposition: Annotated[str | None, typer.Option(help="units: in this disposition.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="From this time (ISO 8601; UTC when no zone).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="Until this time, exclusive.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
 ) -> None:
     """Export what the organization may see as CSV (formula-safe cells) or JSON, streamed.
 
@@ -49,8 +34,8 @@ def export(
     flt = exports.ExportFilter(
         batch_id=batch,
         disposition=disposition,
-        since=_moment(since, "--since"),
-        until=_moment(until, "--until"),
+        since=moment(since, "--since"),
+        until=moment(until, "--until"),
     )
     rows = exports.export_rows(rt, principal, kind, flt)
     chunks = exports.json_chunks(kind, rows) if as_json else exports.csv_chunks(kind, rows)

@@ -49,3 +49,22 @@ def parse_pair(text: str, *, option: str) -> tuple[str, str]:
     if not sep or not name.strip() or not value.strip():
         raise typer.BadParameter(f"{text!r} is not NAME=VALUE", param_hint=option)
     return name.strip(), value.strip()
+
+
+SinceOption = Annotated[
+    str | None, typer.Option(help="From this time (ISO 8601; UTC when no zone).")
+]
+UntilOption = Annotated[str | None, typer.Option(help="Until this time, exclusive.")]
+
+
+def moment(text: str | None, name: str) -> dt.datetime | None:
+    """A ``--since``/``--until`` value as an aware time (UTC when it names no zone)."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO 8601 date or time", param_hint=name
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

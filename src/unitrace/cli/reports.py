@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 
 from unitrace.cli.context import acting_for
-from unitrace.cli.exports import _moment
-from unitrace.cli.options import JsonOption, OrgOption
+from unitrace.cli.options import JsonOption, OrgOption, SinceOption, UntilOption, moment
 from unitrace.cli.output import print_json, print_table
 from unitrace.services import analytics
 
@@ -19,16 +18,14 @@ app = typer.Typer(help="Reports computed from the event log.")
 def sell_through(
     ctx: typer.Context,
     org: OrgOption,
-    since: Annotated[
-        str | None, typer.Option(help="From this time (ISO 8601; UTC when no zone).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="Until this time, exclusive.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Units supplied, sold and returned per product and store, and the sell-through rate."""
     rt, principal = acting_for(ctx, org)
     rows = analytics.sell_through(
-        rt, principal, since=_moment(since, "--since"), until=_moment(until, "--until")
+        rt, principal, since=moment(since, "--since"), until=moment(until, "--until")
     )
     if as_json:
         print_json(
@@ -69,10 +66,8 @@ def scans(
     org: OrgOption,
     by: Annotated[str, typer.Option(help="product, batch or region.")] = "product",
     period: Annotated[str, typer.Option(help="day, week or month.")] = "week",
-    since: Annotated[
-        str | None, typer.Option(help="From this time (ISO 8601; UTC when no zone).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="Until this time, exclusive.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Consumer scans of your units per product, batch or region and period."""
@@ -82,8 +77,8 @@ def scans(
         principal,
         by=by,
         period=period,
-        since=_moment(since, "--since"),
-        until=_moment(until, "--until"),
+        since=moment(since, "--since"),
+        until=moment(until, "--until"),
     )
     if as_json:
         print_json({"periods": report.periods, "share": report.share, "alerts": report.alerts})

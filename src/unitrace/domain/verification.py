@@ -159,8 +159,12 @@ def linkset(anchor: str, links: Mapping[LinkType, Mapping[str, str]]) -> dict[st
     entry: dict[str, object] = {"anchor": anchor}
     default = None
     for link, target in links.items():
-        item = {"href": target["href"], "title": target["title"], "type": target["type"]}
-        item["hreflang"] = ["en"]  # type: ignore[assignment]
+        item: dict[str, object] = {
+            "href": target["href"],
+            "title": target["title"],
+            "type": target["type"],
+            "hreflang": ["en"],
+        }
         entry[link.uri] = [item]
         default = default or item
     if default is not None:

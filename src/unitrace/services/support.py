@@ -24,7 +24,7 @@ from unitrace.services.access import require
 from unitrace.services.catalog import check_page
 from unitrace.services.runtime import Runtime
 from unitrace.services.scanlog import Origin
-from unitrace.services.verification import Verification, public_record, verify
+from unitrace.services.verification import Verification, public_record, verified_unit, verify
 from unitrace.storage import public as store
 
 PROBLEM_KINDS = {
@@ -62,13 +62,6 @@ class Contact:
         return {"contact_name": name or None, "contact_email": email or None}
 
 
-def _public_unit(rt: Runtime, code: str) -> Verification:
-    v = verify(rt, code)
-    if not v.known or v.unit_id is None or v.organization_id is None:
-        raise NotFoundError("no unit with this code can be verified")
-    return v
-
-
 # --- Proof of purchase
 
 
@@ -95,7 +88,7 @@ def register_purchase(rt: Runtime, code: str, contact: Contact) -> Registration:
     Only a sold unit can be registered, and only once (a second attempt is a conflict, so a
     code copied from someone else's jar cannot take over their registration).
     """
-    v = _public_unit(rt, code)
+    v = verified_unit(rt, code)
     if v.verdict is not Verdict.AUTHENTIC_ALREADY_SOLD:
         raise ConflictError(
             "only a unit sold by a licensed store can be registered; this one is "
@@ -141,7 +134,7 @@ def _registration(
 
 def proof_of_purchase(rt: Runtime, code: str, reference: str) -> Registration:
     """The registration with this reference for this unit (both must match)."""
-    v = _public_unit(rt, code)
+    v = verified_unit(rt, code)
     with rt.db.read() as conn:
         row = store.find_registration(conn, v.unit_id)  # type: ignore[arg-type]
     if row is None or not secrets.compare_digest(row["reference"], reference.strip().upper()):
@@ -197,7 +190,7 @@ def report_problem(
             details=[{"field": "message", "message": "too long"}],
         )
     values = contact.stored()
-    v = _public_unit(rt, code)
+    v = verified_unit(rt, code)
     now = rt.clock()
     with rt.db.transaction() as conn:
         unit_id = int(v.unit_id or 0)

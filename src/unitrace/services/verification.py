@@ -14,8 +14,11 @@ import datetime as dt
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Connection
 
 from unitrace.domain.codes import InvalidCodeError, normalize_code
 from unitrace.domain.gs1 import build_digital_link
@@ -110,24 +113,21 @@ def canonical(text: str) -> str:
         raise ValidationError(str(exc), details={"reason": exc.reason}) from exc
 
 
+def _cached_read(
+    rt: Runtime, name: str, key: int, read: Callable[[Connection, int], dict[str, Any] | None]
+) -> dict[str, Any] | None:
+    """``read(conn, key)``, kept for ``FACTS_TTL_SECONDS`` in the cache ``name``."""
+    cache = cache_of(rt, name)
+    found = cache.get(key)
+    if found is MISSING:
+        with rt.db.single_read() as conn:
+            found = read(conn, key)
+        cache.put(key, found)
+    return found  # type: ignore[no-any-return]
+
+
 def _batch_facts(rt: Runtime, batch_id: int) -> dict[str, Any] | None:
-    cache = cache_of(rt, "public.batch")
-    facts = cache.get(batch_id)
-    if facts is MISSING:
-        with rt.db.single_read() as conn:
-            facts = store.batch_facts(conn, batch_id)
-        cache.put(batch_id, facts)
-    return facts  # type: ignore[no-any-return]
-
-
-def _recall(rt: Runtime, recall_id: int) -> dict[str, Any] | None:
-    cache = cache_of(rt, "public.recall")
-    notice = cache.get(recall_id)
-    if notice is MISSING:
-        with rt.db.single_read() as conn:
-            notice = store.recall_notice(conn, recall_id)
-        cache.put(recall_id, notice)
-    return notice  # type: ignore[no-any-return]
+    return _cached_read(rt, "public.batch", batch_id, store.batch_facts)
 
 
 def verify(
@@ -142,25 +142,20 @@ def verify(
     code = canonical(text)
     now = rt.clock()
     row = store.lookup_unit_fast(rt.db, code)
-    unknown = Verification(code, Verdict.UNKNOWN, "unknown", now)
     if row is None:
-        return unknown
-    if not row["public_verification"]:
-        return Verification(
-            code, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"]
-        )
-    facts = _batch_facts(rt, row["batch_id"])
-    if facts is None:  # pragma: no cover - a unit always has its batch
-        return unknown
+        return Verification(code, Verdict.UNKNOWN, "unknown", now)
+    # From here on an unknown answer still names the unit, for its owner's scan log only.
+    hidden = Verification(code, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"])
+    facts = _batch_facts(rt, row["batch_id"]) if row["public_verification"] else None
+    if facts is None:
+        return hidden
     if gtin is not None and (facts["gtin"] or "").lstrip("0") != gtin.lstrip("0"):
-        return Verification(
-            code, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"]
-        )
+        return hidden
     if lot is not None and facts["lot_number"] != lot:
-        return Verification(
-            code, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"]
-        )
-    recall = _recall(rt, row["recall_id"]) if row["recall_id"] is not None else None
+        return hidden
+    recall = None
+    if row["recall_id"] is not None:
+        recall = _cached_read(rt, "public.recall", row["recall_id"], store.recall_notice)
     decision: Decision = decide(
         UnitFacts(
             disposition=row["disposition"],
@@ -171,7 +166,7 @@ def verify(
         now.date(),
     )
     sold_at: dt.datetime | None = row["sold_at"]
-    sold = decision.verdict is Verdict.AUTHENTIC_ALREADY_SOLD or row["disposition"] == "retail_sold"
+    sold = row["disposition"] == "retail_sold"
     return Verification(
         code=code,
         verdict=decision.verdict,
@@ -386,16 +381,17 @@ def public_json(rt: Runtime, v: Verification) -> str:
 # --- The public parts of a unit
 
 
-def _public_unit(rt: Runtime, code: str) -> Verification:
+def verified_unit(rt: Runtime, code: str) -> Verification:
+    """The verification of a code the public may see; anything else is ``NotFoundError``."""
     v = verify(rt, code)
-    if not v.known:
+    if not v.known or v.unit_id is None or v.organization_id is None:
         raise NotFoundError("no unit with this code can be verified")
     return v
 
 
 def public_coa(rt: Runtime, code: str) -> tuple[str, str, bytes]:
     """The COA of a public unit's batch: (filename, content type, bytes)."""
-    v = _public_unit(rt, code)
+    v = verified_unit(rt, code)
     f = v.facts or {}
     if not f.get("coa_sha256"):
         raise NotFoundError("this batch has no Certificate of Analysis yet")
@@ -426,7 +422,7 @@ def public_history(rt: Runtime, code: str) -> list[dict[str, Any]]:
     No names of stores or businesses other than the brand's, no internal ids; events
     declared wrong (and the declarations) are left out.
     """
-    v = _public_unit(rt, code)
+    v = verified_unit(rt, code)
     if v.unit_id is None:  # pragma: no cover - a known unit has its id
         raise NotFoundError("no unit with this code can be verified")
     with rt.db.read() as conn:

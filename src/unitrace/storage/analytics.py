@@ -127,6 +127,16 @@ def _bucket(conn: Connection, moment: Any, bucket: str) -> Any:
     return func.to_char(func.date_trunc(bucket, utc), "YYYY-MM-DD")
 
 
+def _by_unit(by: str, joined: Any) -> tuple[Any, Any, Any]:
+    """(key, label, ``joined`` joined to what names it) for counts by product or batch of
+    ``units`` (which ``joined`` must contain)."""
+    if by == "product":
+        joined = joined.join(products, products.c.id == units.c.product_id)
+        return units.c.product_id, products.c.name, joined
+    joined = joined.join(batches, batches.c.id == units.c.batch_id)
+    return units.c.batch_id, batches.c.lot_number, joined
+
+
 def scan_counts(
     conn: Connection,
     organization_id: int,
@@ -146,18 +156,9 @@ def scan_counts(
         where.append(s.c.scanned_at < until)
     period = _bucket(conn, s.c.scanned_at, bucket).label("period")
     if by == "region":
-        key, label = s.c.region, s.c.region
-        source: Any = s
+        key, label, source = s.c.region, s.c.region, s
     else:
-        column = units.c.product_id if by == "product" else units.c.batch_id
-        key = column
-        label = products.c.name if by == "product" else batches.c.lot_number
-        source = s.join(units, units.c.id == s.c.unit_id)
-        source = (
-            source.join(products, products.c.id == units.c.product_id)
-            if by == "product"
-            else source.join(batches, batches.c.id == units.c.batch_id)
-        )
+        key, label, source = _by_unit(by, s.join(units, units.c.id == s.c.unit_id))
     query = (
         select(
             key.label("key"),
@@ -177,7 +178,6 @@ def scan_counts(
 
 def scanned_share(conn: Connection, organization_id: int, *, by: str) -> list[dict[str, Any]]:
     """Per product or batch: units commissioned and units scanned by the public at least once."""
-    column = units.c.product_id if by == "product" else units.c.batch_id
     scanned = (
         select(public_scans.c.unit_id)
         .where(
@@ -187,13 +187,7 @@ def scanned_share(conn: Connection, organization_id: int, *, by: str) -> list[di
         .distinct()
         .subquery()
     )
-    label = products.c.name if by == "product" else batches.c.lot_number
-    joined = units.outerjoin(scanned, scanned.c.unit_id == units.c.id)
-    joined = (
-        joined.join(products, products.c.id == units.c.product_id)
-        if by == "product"
-        else joined.join(batches, batches.c.id == units.c.batch_id)
-    )
+    column, label, joined = _by_unit(by, units.outerjoin(scanned, scanned.c.unit_id == units.c.id))
     query = (
         select(
             column.label("key"),

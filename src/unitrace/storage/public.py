@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    and_,
     bindparam,
     delete,
     func,
@@ -101,6 +100,23 @@ def lookup_unit_fast(db: Database, code: str) -> dict[str, Any] | None:
     return found
 
 
+# What the public sees of a product and its brand (a unit's page, a GTIN link).
+_PRODUCT_AND_BRAND = (
+    products.c.name.label("product_name"),
+    products.c.category,
+    products.c.strain,
+    products.c.net_content,
+    products.c.net_content_unit,
+    products.c.gtin,
+    products.c.image_url,
+    products.c.description,
+    products.c.warnings,
+    organizations.c.name.label("brand_name"),
+    organizations.c.license_number.label("brand_license"),
+    organizations.c.market.label("brand_market"),
+)
+
+
 def batch_facts(conn: Connection, batch_id: int) -> dict[str, Any] | None:
     """Product, batch, brand and lab facts of one batch, for the consumer page."""
     row = (
@@ -116,18 +132,7 @@ def batch_facts(conn: Connection, batch_id: int) -> dict[str, Any] | None:
                 documents.c.filename.label("coa_filename"),
                 documents.c.sha256.label("coa_sha256"),
                 documents.c.content_type.label("coa_content_type"),
-                products.c.name.label("product_name"),
-                products.c.category,
-                products.c.strain,
-                products.c.net_content,
-                products.c.net_content_unit,
-                products.c.gtin,
-                products.c.image_url,
-                products.c.description,
-                products.c.warnings,
-                organizations.c.name.label("brand_name"),
-                organizations.c.license_number.label("brand_license"),
-                organizations.c.market.label("brand_market"),
+                *_PRODUCT_AND_BRAND,
             )
             .select_from(
                 batches.join(products, products.c.id == batches.c.product_id)
@@ -602,7 +607,7 @@ def purge_contacts(conn: Connection, before: dt.datetime, at: dt.datetime) -> in
             .where(
                 stamp < before,
                 table.c.contact_purged_at.is_(None),
-                and_(or_(table.c.contact_name.is_not(None), table.c.contact_email.is_not(None))),
+                or_(table.c.contact_name.is_not(None), table.c.contact_email.is_not(None)),
             )
             .values(contact_name=None, contact_email=None, contact_purged_at=at),
         )
@@ -641,18 +646,7 @@ def product_facts(conn: Connection, product_id: int) -> dict[str, Any]:
     row = (
         conn.execute(
             select(
-                products.c.name.label("product_name"),
-                products.c.category,
-                products.c.strain,
-                products.c.net_content,
-                products.c.net_content_unit,
-                products.c.gtin,
-                products.c.image_url,
-                products.c.description,
-                products.c.warnings,
-                organizations.c.name.label("brand_name"),
-                organizations.c.license_number.label("brand_license"),
-                organizations.c.market.label("brand_market"),
+                *_PRODUCT_AND_BRAND,
             )
             .join(organizations, organizations.c.id == products.c.organization_id)
             .where(products.c.id == product_id)

@@ -235,7 +235,7 @@ class Resolver:
             await self.reject(scope, send, wait)
             return
         try:
-            response = await self.resolve(scope, self.site, code or None)
+            response = await self.resolve(scope, site, client, code or None)
         except Exception:  # never a stack trace to the public; the log has it
             log.exception("the resolver failed on %s", scope.get("path", "")[:100])
             response = Response("Something went wrong; please scan again.", 500)
@@ -264,11 +264,12 @@ class Resolver:
         await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def resolve(self, scope: Scope, site: PublicSite, code: str | None) -> Response:
+    async def resolve(
+        self, scope: Scope, site: PublicSite, client: str, code: str | None
+    ) -> Response:
         headers = Headers(scope=scope)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         as_json = wants_json(headers, query)
-        client = client_of(scope)
         gtin = lot = None
         if code is None:  # a Digital Link path
             raw_path = scope.get("raw_path") or scope["path"].encode()

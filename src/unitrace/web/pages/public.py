@@ -47,6 +47,16 @@ def _limited(site: PublicSite, request: Request, *, form: bool = False) -> Respo
     return too_many(site, wait, wants_json(request.headers, {})) if wait else None
 
 
+def _form_refused(site: PublicSite, request: Request, website: str) -> Response | None:
+    """The answer to a form post that goes no further: over the forms' rate limit, or the
+    honeypot filled in (a bot typed into a field people never see)."""
+    if (limited := _limited(site, request, form=True)) is not None:
+        return limited
+    if website:
+        return _problem(site, request, RateLimitedError("this request looks automated"))
+    return None
+
+
 @router.get("/{code}/coa.pdf")
 def coa(request: Request, code: str) -> Response:
     """The batch's Certificate of Analysis, inline: phones open it in their PDF viewer."""
@@ -108,10 +118,8 @@ def register(
 ) -> Response:
     """Register a purchase; answers with a redirect to the proof-of-purchase page."""
     site = _site(request)
-    if (limited := _limited(site, request, form=True)) is not None:
-        return limited
-    if website:  # the honeypot: a bot filled in a field people never see
-        return _problem(site, request, RateLimitedError("this request looks automated"))
+    if (refused := _form_refused(site, request, website)) is not None:
+        return refused
     contact = support.Contact(contact_name, contact_email, consent == "yes")
     try:
         reg = support.register_purchase(site.rt, code, contact)
@@ -153,10 +161,8 @@ def report(
 ) -> Response:
     """Report a problem with this unit to its brand."""
     site = _site(request)
-    if (limited := _limited(site, request, form=True)) is not None:
-        return limited
-    if website:
-        return _problem(site, request, RateLimitedError("this request looks automated"))
+    if (refused := _form_refused(site, request, website)) is not None:
+        return refused
     contact = support.Contact(contact_name, contact_email, consent == "yes")
     origin = site.origin(client_of(request.scope), request.headers)
     try:
