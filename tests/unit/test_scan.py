@@ -326,18 +326,22 @@ def test_a_digital_link_without_serial_is_gtin_only() -> None:
     )
 
 
-def test_a_digital_link_whose_serial_is_another_makers_is_not_a_code() -> None:
-    error = scan_error(f"https://brand.example/01/{GTIN}/21/SN12345")
-    assert error.reason == "not_a_code"
-    assert error.message == (
-        "the link's serial 'SN12345' is not a unit code (it has 7 characters; a unit code has 14)"
+def test_a_digital_link_whose_serial_is_another_makers_is_a_serial_with_its_gtin() -> None:
+    scan = parse_scan(f"https://brand.example/01/{GTIN}/10/L%2F1/21/Sn12%2F345")
+    assert scan == Scan(
+        ScanKind.SERIAL,
+        "Sn12/345",
+        f"https://brand.example/01/{GTIN}/10/L%2F1/21/Sn12%2F345",
+        gtin=GTIN,
+        lot="L/1",
     )
 
 
-def test_a_digital_link_whose_serial_fails_its_check_is_a_bad_check_character() -> None:
-    error = scan_error(f"https://id.example.com/01/{GTIN}/21/{wrong_check(CODE)}")
-    assert error.reason == "bad_check_character"
-    assert error.message.startswith(f"the link's serial {wrong_check(CODE)!r} fails")
+def test_a_digital_link_serial_that_fails_a_codes_check_is_a_brands_serial() -> None:
+    # 31 in 32 fourteen-character serials of a brand fail the check character: they are
+    # the brand's own, and looked up by GTIN and serial, never refused at the scanner
+    scan = parse_scan(f"https://id.example.com/01/{GTIN}/21/{wrong_check(CODE)}")
+    assert (scan.kind, scan.value, scan.gtin) == (ScanKind.SERIAL, wrong_check(CODE), GTIN)
 
 
 @pytest.mark.parametrize(
@@ -538,12 +542,31 @@ def test_an_element_string_without_key_or_serial_is_not_a_code() -> None:
     )
 
 
-def test_an_element_string_serial_that_is_no_code_is_not_a_code() -> None:
-    error = scan_error(f"]d201{GTIN}21SN1")
+def test_an_element_string_serial_that_is_no_code_is_a_serial_with_its_gtin() -> None:
+    scan = parse_scan(f"]d201{GTIN}10LOT-7\x1d21SN1")
+    assert (scan.kind, scan.value, scan.gtin, scan.lot) == (ScanKind.SERIAL, "SN1", GTIN, "LOT-7")
+
+
+def test_an_element_string_serial_without_a_gtin_is_still_not_a_code() -> None:
+    error = scan_error("(21)SN1")
     assert (error.reason, error.message) == (
         "not_a_code",
         "the serial (21) 'SN1' is not a unit code (it has 3 characters; a unit code has 14)",
     )
+
+
+def test_an_element_string_serial_outside_gs1_characters_is_refused() -> None:
+    error = scan_error(f"(01){GTIN}(21)SN1é")
+    assert (error.reason, error.message) == (
+        "bad_element_string",
+        "the element string's serial 'SN1é' has 'é' at position 4, which is not in GS1 "
+        "character set 82 that AI 21 (serial) uses",
+    )
+
+
+def test_bare_text_that_is_not_a_code_is_still_refused_not_taken_for_a_serial() -> None:
+    error = scan_error("SN12345")
+    assert error.reason == "not_a_code"
 
 
 def test_an_element_string_with_an_empty_serial_is_empty() -> None:
@@ -566,7 +589,7 @@ def test_a_scan_is_frozen() -> None:
 
 
 def test_scan_kinds_are_plain_strings() -> None:
-    assert [str(kind) for kind in ScanKind] == ["code", "sscc"]
+    assert [str(kind) for kind in ScanKind] == ["code", "serial", "sscc"]
 
 
 def test_a_scan_error_survives_pickling_with_reason_and_raw() -> None:

@@ -115,6 +115,14 @@ def upload(
     key: Annotated[
         str | None, typer.Option("--key", help="Idempotency key: the same key, one import.")
     ] = None,
+    allow_guessable: Annotated[
+        bool,
+        typer.Option(
+            "--allow-guessable",
+            help="serials: accept serials that could be guessed; the units are marked and "
+            "their public verification says the code alone is weak evidence.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import FILE as KIND, all or nothing; exits 1 with a table of the problems."""
@@ -129,6 +137,7 @@ def upload(
             dry_run=dry_run,
             idempotency_key=key,
             progress=progress,
+            allow_guessable=allow_guessable,
         )
     _report(result, as_json)
 

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from unitrace.domain.event_hash import HASH_PREFIX, HASH_SUFFIX, compute_prehash, event_hash
 from unitrace.domain.model import BizStep, Disposition, EventAction, EventType
@@ -31,8 +32,18 @@ GENESIS = "0" * 64  # the predecessor of an organization's first event
 
 
 def unit_epc(code: str, gtin: str | None) -> str:
-    """The EPC URI of a unit: its GS1 Digital Link when the product has a GTIN."""
-    return f"https://id.gs1.org/01/{gtin}/21/{code}" if gtin else f"urn:unitrace:unit:{code}"
+    """The EPC URI of a unit: its GS1 Digital Link when the product has a GTIN.
+
+    ``code`` is the serial on the label: the unit code, or the serial its brand printed
+    (percent-encoded here as a Digital Link requires; a unit code needs no encoding)."""
+    if gtin:
+        return f"https://id.gs1.org/01/{gtin}/21/{quote(code, safe='')}"
+    return f"urn:unitrace:unit:{code}"
+
+
+def member_epc(prefix: str, serial: str) -> str:
+    """The EPC of a commissioned unit from its event's prefix (``unit_epc("", gtin)``)."""
+    return prefix + quote(serial, safe="")
 
 
 def container_epc(code: str, sscc: str | None) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from unitrace.domain.imports_supply import RECEIPTS, RETURNS, SHIPMENTS
 from unitrace.domain.model import CONTENT_UNITS, PRODUCT_CATEGORIES
+from unitrace.domain.serials import SERIALS
 from unitrace.domain.tabular import Column, Layout
 
 
@@ -26,6 +27,7 @@ class ImportKind(StrEnum):
     RETURNS = "returns"
     SHIPMENTS = "shipments"
     RECEIPTS = "receipts"
+    SERIALS = "serials"
 
 
 _CODE = "a unit code as printed, its short URL or its GS1 Digital Link (any case)"
@@ -287,6 +289,7 @@ LAYOUTS: dict[str, Layout] = {
         PRODUCTS,
         BATCHES,
         SERIALIZATION,
+        SERIALS,
         SALES,
         RECALL_SCOPE,
         RETURNS,

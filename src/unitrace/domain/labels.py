@@ -115,11 +115,13 @@ class LabelUnit:
 
     code: str  # canonical code, as stored
     payload: str  # what the QR code encodes
+    serial: str | None = None  # the serial its brand printed, when it made its own
 
     @property
     def human_code(self) -> str:
-        """The code as printed under the QR: groups of four, e.g. ``ABCD-EFGH-JKMN-PQ``."""
-        return format_code(self.code)
+        """The code as printed under the QR: groups of four, e.g. ``ABCD-EFGH-JKMN-PQ``; a
+        brand's own serial as it is."""
+        return self.serial if self.serial is not None else format_code(self.code)
 
 
 @dataclass(frozen=True)

@@ -281,6 +281,13 @@ class Unit:
     parent_container_id: int | None
     commissioned_at: dt.datetime
     updated_at: dt.datetime
+    external_serial: str | None = None  # the serial its brand printed, when it made its own
+    serial_guessable: bool = False  # that serial was imported although it can be guessed
+
+    @property
+    def printed(self) -> str:
+        """The serial on the label: the brand's own, else the unit code."""
+        return self.external_serial or self.code
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ whatever the scanner adds or loses on the way. :func:`parse_scan` accepts:
 * a bare unit code, in any case, with hyphens or spaces (``0A1B-2C3D-4E5F-6G``);
 * a short link ``https://{host}/{code}``;
 * a GS1 Digital Link ``https://{host}/01/{gtin}[/10/{lot}]/21/{code}``, the serial being the code;
+* the same Digital Link or element string with a serial the brand generated itself (any
+  GS1 AI 21 value that is not a unit code): a :attr:`ScanKind.SERIAL`, found by GTIN and serial;
 * an SSCC: ``https://{host}/00/{sscc}``, ``(00){sscc}``, ``00{sscc}`` or the 18 digits alone;
 * a GS1 element string from a 2D scanner, with an optional symbology identifier (``]d2``,
   ``]Q3``, ``]C1``, ``]e0``, ``]J1``) and FNC1 sent as the GS character (``\\x1d``), or written
@@ -35,6 +37,7 @@ from unitrace.domain.gs1 import (
     normalize_gtin,
     parse_digital_link,
     validate_lot,
+    validate_serial,
 )
 
 __all__ = [
@@ -101,9 +104,11 @@ _PREDEFINED_LENGTH = {
 
 
 class ScanKind(StrEnum):
-    """What a scan identifies: one unit by its code, or one container by its SSCC."""
+    """What a scan identifies: one unit by its code, one unit by its GTIN and the serial its
+    brand printed, or one container by its SSCC."""
 
     CODE = "code"
+    SERIAL = "serial"
     SSCC = "sscc"
 
 
@@ -111,7 +116,8 @@ class ScanKind(StrEnum):
 class Scan:
     """What was scanned.
 
-    ``value`` is the canonical unit code (14 characters) or the SSCC (18 digits). ``gtin``
+    ``value`` is the canonical unit code (14 characters), the brand's serial as printed (a
+    ``SERIAL``, which always has its ``gtin``) or the SSCC (18 digits). ``gtin``
     (14 digits) and ``lot`` are filled when the scan carried them, as a GS1 Digital Link or an
     element string does. ``raw`` is the scanned text without surrounding whitespace.
     """
@@ -371,8 +377,8 @@ def _from_digital_link(path: str, raw: str) -> Scan:
         raise _gtin_only(link.gtin, "this GS1 Digital Link has no serial (/21/)")
     try:
         code = normalize_code(link.serial)
-    except InvalidCodeError as error:
-        raise _code_error(error, link.serial, "the link's serial {}", "a unit code") from None
+    except InvalidCodeError:
+        return Scan(ScanKind.SERIAL, link.serial, raw, gtin=link.gtin, lot=link.lot)
     return Scan(ScanKind.CODE, code, raw, gtin=link.gtin, lot=link.lot)
 
 
@@ -518,5 +524,10 @@ def _from_elements(values: dict[str, str], raw: str) -> Scan:
     try:
         code = normalize_code(serial)
     except InvalidCodeError as error:
-        raise _code_error(error, serial, "the serial (21) {}", "a unit code") from None
+        if gtin is None or not serial:
+            raise _code_error(error, serial, "the serial (21) {}", "a unit code") from None
+        try:
+            return Scan(ScanKind.SERIAL, validate_serial(serial), raw, gtin=gtin, lot=lot)
+        except Gs1Error as bad:
+            raise ScanError("bad_element_string", f"the element string's {bad}") from None
     return Scan(ScanKind.CODE, code, raw, gtin=gtin, lot=lot)

@@ -35,6 +35,14 @@ def _dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _members_event_id(document: dict[str, Any], prefix: str, codes: Sequence[str]) -> str:
+    try:
+        return epcis.members_event_id(document, prefix, codes)
+    except ValueError:  # serials a brand printed: any GS1 characters, hashed the general way
+        listed = dict(document, epcList=[epcis.member_epc(prefix, c) for c in codes])
+        return epcis.event_id(listed)
+
+
 def record(
     conn: Connection,
     principal: Principal,
@@ -66,7 +74,7 @@ def record(
     """
     document = epcis.to_jsonld(draft)
     if members_prefix is not None:
-        event_id = epcis.members_event_id(document, members_prefix, member_codes or ())
+        event_id = _members_event_id(document, members_prefix, member_codes or ())
         document["epcList"] = MEMBERS
     else:
         event_id = epcis.plain_event_id(draft) or epcis.event_id(document)
@@ -105,6 +113,8 @@ def record(
         shipment_id=shipment_id,
     )
     store.advance_chain(conn, principal.organization_id, seq + 1, link)
+    if biz_location_id is not None and draft.biz_step.value in store.FOLDED_STEPS:
+        store.queue_for_analytics(conn, row_id)
     if isinstance(unit_ids, Select):
         store.add_unit_members(conn, row_id, unit_ids)
     elif unit_ids:
@@ -167,7 +177,9 @@ def stored_event(conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
         # an error declaration repeats its original's document: the units are the original's
         creator = row.get("declares_error_on") or row["id"]
         prefix = json.loads(row["details"]).get("epc_prefix", "")
-        document["epcList"] = [prefix + code for code, _ in store.member_codes(conn, creator)]
+        document["epcList"] = [
+            epcis.member_epc(prefix, code) for code, _ in store.member_codes(conn, creator)
+        ]
     event: dict[str, Any] = {"type": document.pop("type"), "eventID": row["event_id"]}
     event.update(document)
     event["recordTime"] = epcis.format_time(row["record_time"])
@@ -232,4 +244,6 @@ def declare_error(
     )
     store.advance_chain(conn, principal.organization_id, seq + 1, link)
     store.copy_members(conn, original["id"], row_id)
+    if original["biz_location_id"] is not None and original["biz_step"] in store.FOLDED_STEPS:
+        store.queue_for_analytics(conn, row_id)
     return Recorded(row_id=row_id, event_id=original["event_id"], seq=seq + 1)

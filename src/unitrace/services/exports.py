@@ -29,6 +29,7 @@ from unitrace.storage import exports as store
 COLUMNS: dict[str, tuple[str, ...]] = {
     "units": (
         "code",
+        "external_serial",
         "product",
         "gtin",
         "lot_number",

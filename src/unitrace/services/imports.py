@@ -612,9 +612,13 @@ class _Serialization:
         return {"batches": made, "units": sum(m["quantity"] for m in made)}
 
 
-def _kind(rt: Runtime, principal: Principal, kind: str, now: dt.datetime) -> _Kind:
-    from unitrace.services import imports_supply  # it builds on this module
+def _kind(
+    rt: Runtime, principal: Principal, kind: str, now: dt.datetime, *, allow_guessable: bool
+) -> _Kind:
+    from unitrace.services import imports_serials, imports_supply  # they build on this module
 
+    if kind == ImportKind.SERIALS:
+        return imports_serials.Serials(rt, allow_guessable=allow_guessable)
     supplied = imports_supply.kind(rt, principal, kind, now)
     if supplied is not None:
         return supplied
@@ -672,10 +676,12 @@ def run_import(
     dry_run: bool = False,
     idempotency_key: str | None = None,
     progress: Progress | None = None,
+    allow_guessable: bool = False,
 ) -> ImportResult:
     """Validate the CSV ``stream`` as an upload of ``kind`` and, when every row is clean and
     this is not a dry run, apply it in one transaction. Problems are answered, not raised:
-    the result lists them (at most 1,000, ``problem_count`` counts all) and nothing changed."""
+    the result lists them (at most 1,000, ``problem_count`` counts all) and nothing changed.
+    ``allow_guessable`` accepts ``serials`` that could be guessed (the units are marked)."""
     require(principal, Role.OPERATOR)
     layout = _layout(kind)
     movement.check_key(idempotency_key)
@@ -694,7 +700,7 @@ def run_import(
         if first is not None:
             return _from_row(first, replayed=True)
     now = rt.clock()
-    handler = _kind(rt, principal, layout.kind, now)
+    handler = _kind(rt, principal, layout.kind, now, allow_guessable=allow_guessable)
     reading = Reading()
     rows = read_rows(
         stream,

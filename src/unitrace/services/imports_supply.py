@@ -31,7 +31,7 @@ from unitrace.domain.codes import InvalidCodeError, normalize_code
 from unitrace.domain.epcis import EventDraft
 from unitrace.domain.lifecycle import RULES, Operation, refusal_reason
 from unitrace.domain.model import Disposition, OrganizationKind, Principal
-from unitrace.domain.scan import ScanError, ScanKind, parse_scan, quick_code
+from unitrace.domain.scan import ScanError, parse_scan, quick_code
 from unitrace.domain.tabular import Problem, Reading
 from unitrace.errors import ConflictError, NotFoundError, OperationRefusedError
 from unitrace.services import eventlog, movement, retail, shipments
@@ -227,7 +227,7 @@ def _item_key(line: int, raw: str, reading: Reading) -> str | None:
     except ScanError as exc:
         reading.add(Problem(line, "code", raw[:200], exc.message))
         return None
-    return f"sscc:{scan.value}" if scan.kind is ScanKind.SSCC else scan.value
+    return movement.scan_key(scan)
 
 
 class _Shipments:
@@ -291,7 +291,7 @@ class _Shipments:
                     Problem(
                         line,
                         "code",
-                        key.removeprefix("sscc:"),
+                        movement.shown_key(key),
                         f"the same item is on row {seen[key]}",
                     )
                 )
@@ -349,7 +349,7 @@ class _Shipments:
                         Problem(
                             line,
                             "code",
-                            key.removeprefix("sscc:"),
+                            movement.shown_key(key),
                             "unknown code: not one of your units, cases or pallets",
                         )
                     )

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from unitrace.domain.codes import DATA_LENGTH, InvalidCodeError, check_character, normalize_code
-from unitrace.domain.labels import LabelFace, LabelUnit, qr_payload
+from unitrace.domain.labels import LabelFace, LabelUnit, QrForm, qr_payload
 from unitrace.domain.model import Batch, LabResults, Organization, Principal, Product
 from unitrace.errors import NotFoundError, ValidationError
 from unitrace.services.runtime import Runtime
@@ -64,6 +64,7 @@ class ResolvedSelection:
     scope: UnitScope | None = None  # set-wise selections
     codes: tuple[str, ...] = ()  # explicit codes, in the order given
     unit_ids: tuple[int, ...] = field(default=())
+    serials: tuple[str | None, ...] = field(default=())  # of the codes: a brand's own serial
 
 
 # --- selection ----------------------------------------------------------------------------
@@ -128,7 +129,10 @@ def _resolve_codes(conn: Connection, org: int, raw: tuple[str, ...]) -> Resolved
         )
     batch, product, brand = label_source(conn, org, batch_ids[0])
     ids = tuple(found[c][0] for c in codes)
-    return ResolvedSelection(batch, product, brand, len(codes), codes=codes, unit_ids=ids)
+    serials = tuple(found[c][2] for c in codes)
+    return ResolvedSelection(
+        batch, product, brand, len(codes), codes=codes, unit_ids=ids, serials=serials
+    )
 
 
 def _resolve_scope(conn: Connection, org: int, selection: LabelSelection) -> ResolvedSelection:
@@ -181,9 +185,12 @@ def resolve_selection(
         return _resolve_scope(conn, principal.organization_id, selection)
 
 
-def _iter_codes(rt: Runtime, resolved: ResolvedSelection) -> Generator[str, None, None]:
+def _iter_codes(
+    rt: Runtime, resolved: ResolvedSelection
+) -> Generator[tuple[str, str | None], None, None]:
     if resolved.scope is None:
-        yield from resolved.codes
+        serials = resolved.serials or (None,) * len(resolved.codes)
+        yield from zip(resolved.codes, serials, strict=True)
         return
     with rt.db.read() as conn:
         yield from store.iter_scope_codes(conn, resolved.scope)
@@ -223,10 +230,26 @@ def label_face(product: Product, batch: Batch, brand_name: str) -> LabelFace:
     )
 
 
-def unit_maker(rt: Runtime, product: Product, batch: Batch) -> Callable[[str], LabelUnit]:
-    """Turns a stored code into its label unit (code and QR payload)."""
+def unit_maker(
+    rt: Runtime, product: Product, batch: Batch
+) -> Callable[[str, str | None], LabelUnit]:
+    """Turns a stored code (and the serial its brand printed, if any) into its label unit:
+    code and QR payload. A brand's own serial is always a Digital Link (the short URL is for
+    unitrace codes only), its serial percent-encoded."""
     base = rt.settings.resolver_base_url
     form, gtin, lot = product.qr_form, product.gtin, batch.lot_number
+    plain = _code_maker(base, form, gtin, lot)
+
+    def make(code: str, serial: str | None = None) -> LabelUnit:
+        if serial is None or gtin is None:
+            return plain(code)
+        link = qr_payload(base, serial, form=QrForm.DIGITAL_LINK, gtin=gtin, lot=lot)
+        return LabelUnit(code, link, serial)
+
+    return make
+
+
+def _code_maker(base: str, form: QrForm, gtin: str | None, lot: str) -> Callable[[str], LabelUnit]:
     # The code is the last path segment of every payload of a batch, and stored codes are
     # [0-9A-Z] (nothing to escape): build the payload once and append each code, instead of
     # building and validating a Digital Link per label (80 % of the time of a ZPL job).
@@ -241,5 +264,5 @@ def iter_label_units(rt: Runtime, resolved: ResolvedSelection) -> Generator[Labe
     """The selection's label units, streamed (close the generator to end its read)."""
     make = unit_maker(rt, resolved.product, resolved.batch)
     with closing(_iter_codes(rt, resolved)) as codes:
-        for code in codes:
-            yield make(code)
+        for code, serial in codes:
+            yield make(code, serial)

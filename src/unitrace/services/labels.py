@@ -242,7 +242,7 @@ def _prepare(
     # Without the scan check, refuse a QR code too fine for the label up front; with it,
     # the check reports that for every label instead.
     if options.fmt is not LabelFormat.CSV and not options.check:
-        sample = unit_maker(rt, resolved.product, resolved.batch)(SAMPLE_CODE)
+        sample = unit_maker(rt, resolved.product, resolved.batch)(SAMPLE_CODE, None)
         _ensure_fits(layout, face, sample, options.printer_dpi)
     return resolved, layout, face
 
@@ -410,7 +410,7 @@ def preview_svg(
         batch, product, brand = label_source(conn, org, batch_id)
         code = store.first_code_of_batch(conn, org, batch_id) or SAMPLE_CODE
     face = label_face(product, batch, brand.name)
-    return _svg(chosen, face, unit_maker(rt, product, batch)(code), dpi)
+    return _svg(chosen, face, unit_maker(rt, product, batch)(code, None), dpi)
 
 
 def _visible_unit(
@@ -423,8 +423,9 @@ def _visible_unit(
             raise NotFoundError(f"unit {canonical} not found")
         # The label is the brand's, whoever holds the unit now.
         batch, product, brand = label_source(conn, unit.owner_organization_id, unit.batch_id)
-    resolved = ResolvedSelection(batch, product, brand, 1, codes=(canonical,))
-    return resolved, unit_maker(rt, product, batch)(canonical)
+    serials = (unit.external_serial,)
+    resolved = ResolvedSelection(batch, product, brand, 1, codes=(canonical,), serials=serials)
+    return resolved, unit_maker(rt, product, batch)(canonical, unit.external_serial)
 
 
 def unit_qr_png(rt: Runtime, principal: Principal, code: str, *, module_px: int = 8) -> bytes:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from unitrace.domain import epcis
 from unitrace.domain.lifecycle import MESSAGES
 from unitrace.domain.model import Disposition, OrganizationKind, Principal
-from unitrace.domain.scan import ScanError, ScanKind, parse_scan
+from unitrace.domain.scan import Scan, ScanError, ScanKind, parse_scan
 from unitrace.errors import (
     IdempotencyKeyReusedError,
     NotFoundError,
@@ -52,6 +52,23 @@ def refuse(what: str, refusals: Sequence[Refusal], more: int = 0) -> OperationRe
     )
 
 
+def scan_key(scan: Scan) -> str:
+    """The key a scan is looked up by: the unit code, ``sscc:<digits>``, or
+    ``serial:<gtin>:<serial>`` for a serial its brand generated (see :func:`lookup`)."""
+    if scan.kind is ScanKind.SSCC:
+        return f"sscc:{scan.value}"
+    if scan.kind is ScanKind.SERIAL:
+        return f"serial:{scan.gtin}:{scan.value}"
+    return scan.value
+
+
+def shown_key(key: str) -> str:
+    """A key as people know it: the code, the SSCC, or ``(01)<gtin>(21)<serial>``."""
+    if key.startswith("serial:"):
+        return f"(01){key[7:21]}(21){key[22:]}"
+    return key.removeprefix("sscc:")
+
+
 def parse_codes(raw: Iterable[str]) -> list[tuple[str, str]]:
     """``(raw, canonical)`` for every scan; any unreadable scan is a ValidationError naming it.
 
@@ -67,7 +84,7 @@ def parse_codes(raw: Iterable[str]) -> list[tuple[str, str]]:
         except ScanError as exc:
             problems.append({"index": str(index), "reason": exc.reason, "message": exc.message})
             continue
-        key = f"sscc:{scan.value}" if scan.kind is ScanKind.SSCC else scan.value
+        key = scan_key(scan)
         if key not in seen:
             seen.add(key)
             out.append((scan.raw, key))
@@ -83,9 +100,13 @@ def parse_codes(raw: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def lookup(conn: Connection, keys: Sequence[str]) -> dict[str, Item]:
-    """Items by canonical code or ``sscc:<digits>``, regardless of owner."""
-    codes = [k for k in keys if not k.startswith("sscc:")]
+    """Items by canonical code, ``sscc:<digits>`` or ``serial:<gtin>:<serial>``, regardless
+    of owner; every serial in one query."""
+    codes = [k for k in keys if not k.startswith(("sscc:", "serial:"))]
     found = supply.find_items(conn, codes)
+    serials = {(k[7:21], k[22:]): k for k in keys if k.startswith("serial:")}
+    for pair, unit in supply.find_units_by_serial(conn, serials).items():
+        found[serials[pair]] = unit
     for key in keys:
         if key.startswith("sscc:"):
             item = supply.find_container_by_sscc(conn, key.removeprefix("sscc:"))
@@ -110,18 +131,28 @@ def resolve(conn: Connection, principal: Principal, raw: Iterable[str]) -> list[
         if key not in found or not visible(found[key], principal.organization_id)
     ]
     if missing:
-        shown = ", ".join(k.removeprefix("sscc:") for k in missing[:5])
+        shown = ", ".join(shown_key(k) for k in missing[:5])
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         raise NotFoundError(
             f"not found: {shown}{more}",
-            details=[{"code": k.removeprefix("sscc:")} for k in missing],
+            details=[{"code": shown_key(k)} for k in missing],
         )
     return [found[key] for _, key in parsed]
 
 
+def codes_of(conn: Connection, keys: Sequence[str]) -> list[str]:
+    """``keys`` with every ``serial:`` key replaced by its unit's code (kept when unknown),
+    for the queries that take codes."""
+    serials = [k for k in keys if k.startswith("serial:")]
+    if not serials:
+        return list(keys)
+    found = lookup(conn, serials)
+    return [found[k].code if k in found else k for k in keys]
+
+
 def epc_of(item: Item) -> str:
     if item.kind == "unit":
-        return epcis.unit_epc(item.code, item.gtin)
+        return epcis.unit_epc(item.printed, item.gtin)
     return epcis.container_epc(item.code, item.sscc)
 
 

@@ -298,10 +298,15 @@ def _check_scope(conn: Connection, principal: Principal, scope: Scope) -> tuple[
                 }
             )
         else:
-            codes.append(scan.value)
+            codes.append(movement.scan_key(scan))
+    codes = movement.codes_of(conn, codes)  # a brand's own serials, by their unit's code
     ids = store.unit_ids_by_code(conn, codes, owners) if codes else {}
     problems += [
-        {"field": "unit_codes", "value": c, "message": f"unit {c} not found"}
+        {
+            "field": "unit_codes",
+            "value": movement.shown_key(c),
+            "message": f"unit {movement.shown_key(c)} not found",
+        }
         for c in codes
         if c not in ids
     ]
@@ -802,9 +807,9 @@ def confirm(
     parsed = movement.parse_codes(list(codes) if not isinstance(codes, str) else [codes])
     if not parsed:
         raise ValidationError("name at least one code")
-    keys = [k for _, k in parsed]
     with rt.db.transaction() as conn:
         now = rt.clock()
+        keys = movement.codes_of(conn, [k for _, k in parsed])
         if location_id is not None:
             org_store.get_location(conn, principal.organization_id, location_id)
         found = store.units_in_active_recalls(conn, keys)
@@ -812,7 +817,7 @@ def confirm(
         for key in keys:
             unit = found.get(key)
             if unit is None or unit["custodian_organization_id"] != principal.organization_id:
-                refusals.append(_refusal(key, "not_recalled_here"))
+                refusals.append(_refusal(movement.shown_key(key), "not_recalled_here"))
             elif unit["disposition"] != Disposition.RECALLED.value:
                 refusals.append(_refusal(key, "not_recalled"))
         if refusals:
@@ -853,23 +858,25 @@ def confirm(
 
 
 def _named_or_all(
-    recall_id: int, codes: Sequence[str] | None, *conditions: Any
+    conn: Connection, recall_id: int, codes: Sequence[str] | None, *conditions: Any
 ) -> tuple[Select[Any], list[str]]:
     if codes is None:
         return store.recall_unit_ids(recall_id, *conditions), []
     parsed = movement.parse_codes(list(codes))
     if not parsed:
         raise ValidationError("name at least one code, or choose all units")
-    keys = [k for _, k in parsed]
+    keys = movement.codes_of(conn, [k for _, k in parsed])
     return store.recall_unit_ids(recall_id, *conditions, codes=keys), keys
 
 
 def _check_named(conn: Connection, ids: Select[Any], keys: list[str], why: str) -> int:
     n = supply.count(conn, ids)
     if keys and n != len(set(keys)):
-        chosen = {code for code, _ in retail_store.unit_epc_parts(conn, ids)}
+        chosen = retail_store.unit_codes(conn, ids)
         missing = [k for k in keys if k not in chosen]
-        raise movement.refuse(why, [_refusal(k, "not_recalled_here") for k in missing])
+        raise movement.refuse(
+            why, [_refusal(movement.shown_key(k), "not_recalled_here") for k in missing]
+        )
     return n
 
 
@@ -891,7 +898,7 @@ def release(
         row = _own(conn, principal, recall_id, "release")
         now = rt.clock()
         ids, keys = _named_or_all(
-            recall_id, codes, units.c.disposition == Disposition.RECALLED.value
+            conn, recall_id, codes, units.c.disposition == Disposition.RECALLED.value
         )
         n = _check_named(conn, ids, keys, "release")
         if n == 0:
@@ -954,7 +961,7 @@ def destroy(
         if kind is not OrganizationKind.REGULATOR:
             held.append(units.c.custodian_organization_id == principal.organization_id)
         now = rt.clock()
-        ids, keys = _named_or_all(recall_id, codes, *held)
+        ids, keys = _named_or_all(conn, recall_id, codes, *held)
         n = _check_named(conn, ids, keys, "destroy")
         if n == 0:
             if (

@@ -198,11 +198,11 @@ def _resolve(
         or not (everyone or movement.visible(found[k], org) or found[k].id in inbound)
     ]
     if missing:
-        shown = ", ".join(k.removeprefix("sscc:") for k in missing[:5])
+        shown = ", ".join(movement.shown_key(k) for k in missing[:5])
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         raise NotFoundError(
             f"not found: {shown}{more}",
-            details=[{"code": k.removeprefix("sscc:")} for k in missing],
+            details=[{"code": movement.shown_key(k)} for k in missing],
         )
     return [found[k] for k in keys]
 
@@ -275,7 +275,8 @@ def sell(
     if terminal is not None and len(terminal) > MAX_TERMINAL_LENGTH:
         raise ValidationError(f"a terminal name has at most {MAX_TERMINAL_LENGTH} characters")
     parsed = _parse(codes)
-    if idempotency_key is None and len(parsed) == 1 and not parsed[0][1].startswith("sscc:"):
+    single = len(parsed) == 1 and not parsed[0][1].startswith(("sscc:", "serial:"))
+    if idempotency_key is None and single:
         sold = _sell_one(rt, principal, location_id, parsed[0][1], terminal)
         if sold is not None:
             return sold
@@ -382,7 +383,7 @@ def _sell(
             biz_step=BizStep.RETAIL_SELLING,
             disposition=Disposition.RETAIL_SOLD,
             event_time=now,
-            epcs=[epcis.unit_epc(i.code, i.gtin) for i in items],
+            epcs=[epcis.unit_epc(i.printed, i.gtin) for i in items],
             read_point=counter.uri,
             biz_location=counter.uri,
         )
@@ -580,7 +581,7 @@ def _return(
         )
         if changed != 1:
             raise ConflictError(f"{item.code} changed while it was being returned; try again")
-        epc = epcis.unit_epc(item.code, item.gtin)
+        epc = epcis.unit_epc(item.printed, item.gtin)
         returned = _record_at_store(
             conn, principal, RULES[Operation.RETURN_TO_STORE], [item.id], [epc], counter, now
         )
@@ -706,7 +707,7 @@ def undo_sale(rt: Runtime, principal: Principal, *, code: str, reason: str = "")
                 principal,
                 RULES[Operation.UNDO_SALE],
                 [item.id],
-                [epcis.unit_epc(item.code, item.gtin)],
+                [epcis.unit_epc(item.printed, item.gtin)],
                 counter,
                 now,
                 details,
@@ -848,73 +849,101 @@ def change_disposition(
     if operation not in DISPOSITION_OPERATIONS:
         raise ValidationError(f"{operation.value} is not a disposition change")
     _check_reason(reason)
-    rule = RULES[operation]
     parsed = _parse(codes)
+    with rt.db.transaction() as conn:
+        return _change_disposition(conn, principal, operation, parsed, reason, rt.clock())
+
+
+def change_disposition_in(
+    conn: Connection,
+    principal: Principal,
+    *,
+    operation: Operation,
+    codes: Sequence[str],
+    reason: str,
+    now: dt.datetime,
+) -> DispositionResult:
+    """:func:`change_disposition` inside the caller's transaction (an inventory count's
+    resolution records its own row in the same one): the same rules, the same event."""
+    require(principal, Role.OPERATOR)
+    if operation not in DISPOSITION_OPERATIONS:
+        raise ValidationError(f"{operation.value} is not a disposition change")
+    _check_reason(reason)
+    return _change_disposition(conn, principal, operation, _parse(codes), reason, now)
+
+
+def _change_disposition(
+    conn: Connection,
+    principal: Principal,
+    operation: Operation,
+    parsed: Sequence[tuple[str, str]],
+    reason: str,
+    now: dt.datetime,
+) -> DispositionResult:
+    rule = RULES[operation]
     org = principal.organization_id
     what = operation.value.replace("_", " ")
-    with rt.db.transaction() as conn:
-        now = rt.clock()
-        kind = movement.organization_kind(conn, org)
-        regulator = kind is OrganizationKind.REGULATOR and _regulator_may(rule)
-        items = _resolve(conn, principal, parsed, everyone=regulator)
-        if kind not in rule.kinds:
-            raise movement.refuse(what, [_refusal(i, "kind_not_permitted") for i in items])
-        boxes = [i for i in items if i.kind == "container"]
-        _check_containers(boxes, org, regulator, rule, what)
-        ids = supply.units_in([b.id for b in boxes], [i.id for i in items if i.kind == "unit"])
-        total = supply.count(conn, ids)
-        if total == 0:
-            raise ValidationError("the cases and pallets named hold no units")
-        guard = store.unit_guard(
-            [d.value for d in rule.sources],
-            custodian_organization_id=None if regulator else org,
-            at_stores_of=org if rule.custody is Custody.CUSTODIAN_AT_STORE else None,
-        )
-        values: dict[str, Any] = {
-            "disposition": str(rule.target),
-            "previous_disposition": store.previous_disposition_now(),
-            "updated_at": now,
-        }
-        offenders = supply.unit_offenders(conn, ids, and_(*guard))
-        if offenders:
-            _refuse_units(conn, offenders, principal, kind, rule, what)
-        # The same conditions again, in the UPDATE: a unit changed by someone else since
-        # the check above is not changed twice, and the row count says so.
-        changed = supply.update_units(conn, ids, guard, values)
-        if changed != total:
-            raise ConflictError("the units changed while they were being updated; try again")
-        parts = store.unit_epc_parts(conn, ids)
-        draft = EventDraft(
-            event_type=rule.event_type,
-            action=rule.action,
-            biz_step=rule.biz_step,
-            disposition=Disposition(str(rule.target)),
-            event_time=now,
-            epcs=[epcis.unit_epc(c, g) for c, g in parts],
-        )
-        box_ids = [b.id for b in boxes]
-        recorded = eventlog.record(
-            conn,
-            principal,
-            draft,
-            record_time=now,
-            unit_ids=ids,
-            container_ids=supply.containers_in(box_ids) if box_ids else None,
-            quantity=total,
-            details={"reason": reason} if reason else None,
-        )
-        if rule.final:
-            # Destroyed and decommissioned units leave their containers. Only now: the event's
-            # membership above finds them through the containers. These rows are already
-            # locked by this transaction, so this write waits for nobody.
-            supply.update_units(conn, ids, [], {"parent_container_id": None})
-        return DispositionResult(
-            operation=operation.value,
-            disposition=str(rule.target),
-            codes=tuple(i.code for i in items),
-            units=total,
-            event_id=recorded.event_id,
-        )
+    kind = movement.organization_kind(conn, org)
+    regulator = kind is OrganizationKind.REGULATOR and _regulator_may(rule)
+    items = _resolve(conn, principal, parsed, everyone=regulator)
+    if kind not in rule.kinds:
+        raise movement.refuse(what, [_refusal(i, "kind_not_permitted") for i in items])
+    boxes = [i for i in items if i.kind == "container"]
+    _check_containers(boxes, org, regulator, rule, what)
+    ids = supply.units_in([b.id for b in boxes], [i.id for i in items if i.kind == "unit"])
+    total = supply.count(conn, ids)
+    if total == 0:
+        raise ValidationError("the cases and pallets named hold no units")
+    guard = store.unit_guard(
+        [d.value for d in rule.sources],
+        custodian_organization_id=None if regulator else org,
+        at_stores_of=org if rule.custody is Custody.CUSTODIAN_AT_STORE else None,
+    )
+    values: dict[str, Any] = {
+        "disposition": str(rule.target),
+        "previous_disposition": store.previous_disposition_now(),
+        "updated_at": now,
+    }
+    offenders = supply.unit_offenders(conn, ids, and_(*guard))
+    if offenders:
+        _refuse_units(conn, offenders, principal, kind, rule, what)
+    # The same conditions again, in the UPDATE: a unit changed by someone else since
+    # the check above is not changed twice, and the row count says so.
+    changed = supply.update_units(conn, ids, guard, values)
+    if changed != total:
+        raise ConflictError("the units changed while they were being updated; try again")
+    parts = store.unit_epc_parts(conn, ids)
+    draft = EventDraft(
+        event_type=rule.event_type,
+        action=rule.action,
+        biz_step=rule.biz_step,
+        disposition=Disposition(str(rule.target)),
+        event_time=now,
+        epcs=[epcis.unit_epc(c, g) for c, g in parts],
+    )
+    box_ids = [b.id for b in boxes]
+    recorded = eventlog.record(
+        conn,
+        principal,
+        draft,
+        record_time=now,
+        unit_ids=ids,
+        container_ids=supply.containers_in(box_ids) if box_ids else None,
+        quantity=total,
+        details={"reason": reason} if reason else None,
+    )
+    if rule.final:
+        # Destroyed and decommissioned units leave their containers. Only now: the event's
+        # membership above finds them through the containers. These rows are already
+        # locked by this transaction, so this write waits for nobody.
+        supply.update_units(conn, ids, [], {"parent_container_id": None})
+    return DispositionResult(
+        operation=operation.value,
+        disposition=str(rule.target),
+        codes=tuple(i.code for i in items),
+        units=total,
+        event_id=recorded.event_id,
+    )
 
 
 def _regulator_may(rule: Rule) -> bool:

@@ -14,6 +14,7 @@ from unitrace.domain import epcis
 from unitrace.domain.codes import generate_codes
 from unitrace.domain.epcis import EventDraft
 from unitrace.domain.model import (
+    Batch,
     BizStep,
     Commissioning,
     Disposition,
@@ -173,6 +174,23 @@ def _commission(
         return result
 
 
+def releasable_batch(
+    conn: Connection, organization_id: int, batch_id: int, now: dt.datetime
+) -> Batch:
+    """The organization's batch, locked, if it may take new units: it passed testing and has
+    not expired. Raises :class:`BatchNotReleasedError` (``NotFoundError`` for none)."""
+    catalog.lock_batch_row(conn, organization_id, batch_id)
+    batch = catalog.get_batch(conn, organization_id, batch_id)
+    if not batch.released:
+        raise BatchNotReleasedError(
+            f"batch {batch.lot_number} has lab status '{batch.lab.status.value}'; "
+            "only a batch that passed testing can be serialized"
+        )
+    if batch.expires_on is not None and batch.expires_on < now.date():
+        raise BatchNotReleasedError(f"batch {batch.lot_number} expired on {batch.expires_on}")
+    return batch
+
+
 def commission_in(
     conn: Connection,
     principal: Principal,
@@ -187,15 +205,7 @@ def commission_in(
     :class:`BatchNotReleasedError`, and ``CodeCollision`` in the (65-bit) event that a new
     code already exists — the caller rolls back and tries again."""
     org = principal.organization_id
-    catalog.lock_batch_row(conn, org, batch_id)
-    batch = catalog.get_batch(conn, org, batch_id)
-    if not batch.released:
-        raise BatchNotReleasedError(
-            f"batch {batch.lot_number} has lab status '{batch.lab.status.value}'; "
-            "only a batch that passed testing can be serialized"
-        )
-    if batch.expires_on is not None and batch.expires_on < now.date():
-        raise BatchNotReleasedError(f"batch {batch.lot_number} expired on {batch.expires_on}")
+    batch = releasable_batch(conn, org, batch_id, now)
     product = catalog.get_product(conn, org, batch.product_id)
     codes = generate_codes(quantity)
     prefix = epcis.unit_epc("", product.gtin)

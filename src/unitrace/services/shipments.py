@@ -32,7 +32,7 @@ from unitrace.domain.model import (
     Principal,
     Role,
 )
-from unitrace.domain.scan import ScanError, ScanKind, parse_scan
+from unitrace.domain.scan import ScanError, parse_scan
 from unitrace.errors import ConflictError, NotFoundError, ValidationError
 from unitrace.services import eventlog, movement, webhooks
 from unitrace.services.access import require
@@ -727,8 +727,7 @@ def _parse_raw(raw: Sequence[str]) -> list[tuple[str, str | None, str]]:
         except ScanError as exc:
             out.append((text.strip() or text, None, exc.message))
             continue
-        key = f"sscc:{scan.value}" if scan.kind is ScanKind.SSCC else scan.value
-        out.append((scan.raw, key, ""))
+        out.append((scan.raw, movement.scan_key(scan), ""))
     return out
 
 
@@ -857,6 +856,22 @@ def receive(
             return report
 
     return movement.idempotent(rt, principal, idempotency_key, "receive", body, run)
+
+
+def receive_in(
+    conn: Connection,
+    rt: Runtime,
+    principal: Principal,
+    shipment_id: int,
+    *,
+    scans: Sequence[str],
+    now: dt.datetime,
+) -> ReceiptReport:
+    """Scan and accept a receipt inside the caller's transaction (an inventory count's
+    resolution records its own row in the same one): the same rules and event as
+    :func:`receive` with ``accept``."""
+    require(principal, Role.OPERATOR)
+    return _receive(conn, rt, principal, shipment_id, scans, "accept", (), now)
 
 
 def _report_from(stored: dict[str, Any]) -> ReceiptReport:

@@ -16,7 +16,6 @@ from typing import Any
 
 from unitrace.domain.codes import ALPHABET
 from unitrace.domain.model import Page, Principal, Role
-from unitrace.domain.scan import ScanError, ScanKind, parse_scan
 from unitrace.domain.verification import Verdict
 from unitrace.errors import ConflictError, NotFoundError, RateLimitedError, ValidationError
 from unitrace.services import history, units
@@ -389,13 +388,7 @@ def scan_lookup(rt: Runtime, principal: Principal, raw: str) -> dict[str, Any]:
     The unit must be the caller's own or in its custody (otherwise: not found, like an
     unknown code). Adds the public verdict, the active recall and open clone alerts.
     """
-    try:
-        scan = parse_scan(raw)
-    except ScanError as exc:
-        raise ValidationError(str(exc), details={"reason": exc.reason}) from exc
-    if scan.kind is ScanKind.SSCC:
-        raise ValidationError("this is a case or pallet code: look it up under containers")
-    view = units.get_unit(rt, principal, scan.value)
+    view = units.get_unit_by_scan(rt, principal, raw)
     v = verify(rt, view.unit.code)
     with rt.db.read() as conn:
         scans = store.unit_scans(conn, view.unit.id, limit=20)

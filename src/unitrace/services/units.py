@@ -6,6 +6,7 @@ from unitrace.domain.codes import InvalidCodeError, normalize_code
 from unitrace.domain.epcis import expand_event_id
 from unitrace.domain.gs1 import build_digital_link
 from unitrace.domain.model import Disposition, Page, Principal, UnitView
+from unitrace.domain.scan import ScanError, ScanKind, parse_scan
 from unitrace.errors import NotFoundError, ValidationError
 from unitrace.services.catalog import check_page
 from unitrace.services.runtime import Runtime
@@ -23,8 +24,28 @@ def _to_view(rt: Runtime, row: UnitRow) -> UnitView:
         lot_number=lot,
         location_name=location_name,
         short_url=f"{base}/{unit.code}",  # stored codes are canonical: nothing to check again
-        digital_link=build_digital_link(base, gtin, lot=lot, serial=unit.code) if gtin else None,
+        digital_link=build_digital_link(base, gtin, lot=lot, serial=unit.printed) if gtin else None,
     )
+
+
+def get_unit_by_scan(rt: Runtime, principal: Principal, raw: str) -> UnitView:
+    """The unit behind raw scanner text (a code, a short URL, a Digital Link or GS1 element
+    string, with the unit code or the serial its brand printed), if the caller owns or holds
+    it; otherwise the same ``NotFoundError`` as for an unknown code. An SSCC or unreadable
+    text is a ``ValidationError``."""
+    try:
+        scan = parse_scan(raw)
+    except ScanError as exc:
+        raise ValidationError(exc.message, details={"reason": exc.reason}) from exc
+    if scan.kind is ScanKind.SSCC:
+        raise ValidationError("this is a case or pallet code: look it up under containers")
+    if scan.kind is ScanKind.CODE:
+        return get_unit(rt, principal, scan.value)
+    with rt.db.read() as conn:
+        row = store.find_unit_by_serial(conn, principal.organization_id, scan.gtin, scan.value)
+    if row is None:
+        raise NotFoundError(f"unit (01){scan.gtin}(21){scan.value} not found")
+    return _to_view(rt, row)
 
 
 def canonical_code(text: str) -> str:

@@ -87,6 +87,8 @@ class Verification:
     sold_city: str | None = None
     recall: dict[str, Any] | None = None
     disposition: str | None = None
+    # the unit's brand printed its own serial, one that could be guessed (imported on purpose)
+    weak_serial: bool = False
 
     @property
     def known(self) -> bool:
@@ -137,15 +139,16 @@ def verify(
 
     ``gtin`` and ``lot`` come from a GS1 Digital Link path: when given they must match the
     unit's product and batch, or the answer is ``unknown`` (a serial copied onto another
-    product's link proves nothing).
+    product's link proves nothing). With a ``gtin``, ``text`` may also be a serial the
+    unit's brand printed itself (found by GTIN and serial; unknown answers then name the
+    serial as scanned, never the unit's code).
     """
-    code = canonical(text)
     now = rt.clock()
-    row = store.lookup_unit_fast(rt.db, code)
+    row, code, shown = _lookup(rt, text, gtin)
     if row is None:
-        return Verification(code, Verdict.UNKNOWN, "unknown", now)
+        return Verification(shown, Verdict.UNKNOWN, "unknown", now)
     # From here on an unknown answer still names the unit, for its owner's scan log only.
-    hidden = Verification(code, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"])
+    hidden = Verification(shown, Verdict.UNKNOWN, "unknown", now, row["id"], row["organization_id"])
     facts = _batch_facts(rt, row["batch_id"]) if row["public_verification"] else None
     if facts is None:
         return hidden
@@ -179,7 +182,26 @@ def verify(
         sold_city=row["sold_city"] if sold else None,
         recall=recall,
         disposition=row["disposition"],
+        weak_serial=row["serial_guessable"],
     )
+
+
+def _lookup(rt: Runtime, text: str, gtin: str | None) -> tuple[dict[str, Any] | None, str, str]:
+    """The unit's scan-time facts, its code, and what an unknown answer shows: the code, or
+    a brand's serial as scanned. A serial that happens to read as a unit code but names no
+    unit is tried as the brand's serial too."""
+    try:
+        code = canonical(text)
+    except ValidationError:
+        if gtin is None:
+            raise
+        row = store.lookup_serial_fast(rt.db, gtin, text)
+        return row, str(row["code"]) if row else text, text
+    row = store.lookup_unit_fast(rt.db, code)
+    if row is None and gtin is not None:
+        row = store.lookup_serial_fast(rt.db, gtin, text)
+        return row, str(row["code"]) if row else code, text if row else code
+    return row, code, code
 
 
 # --- What a verification says in public
@@ -317,7 +339,7 @@ def _shared(f: dict[str, Any]) -> dict[str, Any]:
 
 def _tail(rt: Runtime, v: Verification) -> dict[str, Any]:
     if not v.known or v.facts is None:
-        return {"sale": None, "recall": None, "links": None}
+        return {"sale": None, "recall": None, "links": None, "weak_serial": False}
     sale = None
     if v.sold_on is not None:
         sale = {"sold_on": v.sold_on.isoformat(), "city": v.sold_city or None}
@@ -325,11 +347,14 @@ def _tail(rt: Runtime, v: Verification) -> dict[str, Any]:
         "sale": sale,
         "recall": recall_status(v)["recall"] if v.recall is not None else None,
         "links": {link.value: target["href"] for link, target in links(rt, v).items()},
+        "weak_serial": v.weak_serial,
     }
 
 
 def public_record(rt: Runtime, v: Verification) -> dict[str, Any]:
-    """The JSON verification result: the same keys for every verdict, ``unknown`` included."""
+    """The JSON verification result: the same keys for every verdict, ``unknown`` included.
+    ``weak_serial``: the code alone is weak evidence (its brand printed a serial that could
+    be guessed; always false in an unknown answer)."""
     shared: dict[str, Any] = {"product": None, "brand": None, "batch": None}
     if v.known and v.facts is not None:
         shared = _shared(v.facts)
@@ -374,7 +399,8 @@ def public_json(rt: Runtime, v: Verification) -> str:
         f'{{"code":"{code}","verdict":"{v.verdict.value}","reason":{_DUMP(v.reason)},'
         f'"headline":{_HEADLINES_JSON[v.verdict]},"message":{_EXPLANATIONS_JSON[v.verdict]},'
         f'"checked_at":"{v.checked_at.isoformat()}",{fragment},'
-        f'"sale":{sale},"recall":{recall},"links":{{{links}}}}}'
+        f'"sale":{sale},"recall":{recall},"links":{{{links}}},'
+        f'"weak_serial":{"true" if v.weak_serial else "false"}}}'
     )
 
 

@@ -16,12 +16,13 @@ from unitrace.storage.prepared import Prepared, db_bool, db_time
 from unitrace.storage.schema import (
     event_chains,
     event_containers,
+    analytics_pending,
     event_units,
     events,
     products,
     units,
 )
-from unitrace.storage.supply import execute_counted
+from unitrace.storage.supply import execute_counted, printed_serial
 
 _EVENT_COLUMNS = tuple(c.name for c in events.columns if c.name != "id")
 _EVENT_DEFAULTS: dict[str, Any] = {
@@ -97,6 +98,16 @@ _ADVANCE_CHAIN = Prepared(
 _ADD_MEMBER = Prepared(
     insert(event_units).values(unit_id=bindparam("unit"), event_row_id=bindparam("event"))
 )
+
+
+_PENDING = Prepared(insert(analytics_pending).values(event_row_id=bindparam("event")))
+FOLDED_STEPS = frozenset({"receiving", "retail_selling"})
+
+
+def queue_for_analytics(conn: Connection, event_row_id: int) -> None:
+    """Have the next report fold this receipt or sale (or its error declaration) into the
+    daily sell-through figures: one small insert, so no write path pays for the rollup."""
+    _PENDING.count(conn, event=event_row_id)
 
 
 def chain_head(conn: Connection, organization_id: int) -> tuple[int, str]:
@@ -193,9 +204,10 @@ def shipment_event_row_ids(conn: Connection, shipment_id: int) -> list[int]:
 
 
 def member_codes(conn: Connection, event_row_id: int) -> list[tuple[str, str | None]]:
-    """``(code, gtin)`` of the units a commissioning event created, by code."""
+    """``(printed serial, gtin)`` of the units a commissioning event created, by code: the
+    serial is the code, or the serial the brand printed for units imported with one."""
     rows = conn.execute(
-        select(units.c.code, products.c.gtin)
+        select(printed_serial(), products.c.gtin)
         .join(products, products.c.id == units.c.product_id)
         .where(units.c.commission_event_id == event_row_id)
         .order_by(units.c.code)

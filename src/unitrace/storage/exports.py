@@ -46,6 +46,7 @@ def unit_rows(
     query = (
         select(
             units.c.code,
+            units.c.external_serial,
             products.c.name.label("product"),
             products.c.gtin,
             batches.c.lot_number,

@@ -46,7 +46,7 @@ from unitrace.storage.schema import (
     products,
     units,
 )
-from unitrace.storage.supply import execute_counted
+from unitrace.storage.supply import execute_counted, printed_serial
 
 _staging = MetaData()
 
@@ -199,9 +199,10 @@ def _price() -> Any:
 
 
 def staged_epcs(conn: Connection) -> Iterator[tuple[int, str, str | None]]:
-    """``(grp, code, gtin)`` of every staged unit, by group and code (streamed)."""
+    """``(grp, serial, gtin)`` of every staged unit (its printed serial: see
+    :func:`~unitrace.storage.supply.printed_serial`), by group and code (streamed)."""
     query = (
-        select(staged_sales.c.grp, units.c.code, products.c.gtin)
+        select(staged_sales.c.grp, printed_serial(), products.c.gtin)
         .join(units, units.c.id == staged_sales.c.unit_id)
         .join(products, products.c.id == units.c.product_id)
         .order_by(staged_sales.c.grp, units.c.code)

@@ -36,7 +36,7 @@ from unitrace.storage.schema import (
     shipments,
     units,
 )
-from unitrace.storage.supply import execute_counted
+from unitrace.storage.supply import execute_counted, printed_serial
 from unitrace.storage.types import UTCDateTime
 
 _staging = MetaData()
@@ -159,10 +159,10 @@ def apply_returns(conn: Connection, organization_id: int, at: dt.datetime) -> in
 
 
 def staged_return_epcs(conn: Connection) -> Iterator[tuple[int, str, str | None]]:
-    """``(grp, code, gtin)`` of every staged unit, by group and code."""
+    """``(grp, printed serial, gtin)`` of every staged unit, by group and code."""
     s = staged_returns
     query = (
-        select(s.c.grp, units.c.code, products.c.gtin)
+        select(s.c.grp, printed_serial(), products.c.gtin)
         .join(units, units.c.id == s.c.unit_id)
         .join(products, products.c.id == units.c.product_id)
         .order_by(s.c.grp, units.c.code)

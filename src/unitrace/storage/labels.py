@@ -37,7 +37,9 @@ class UnitScope:
 
 
 def _scoped(scope: UnitScope) -> Select[Any]:
-    query = select(units.c.id, units.c.code).where(units.c.organization_id == scope.organization_id)
+    query = select(units.c.id, units.c.code, units.c.external_serial).where(
+        units.c.organization_id == scope.organization_id
+    )
     if scope.batch_id is not None:
         query = query.where(units.c.batch_id == scope.batch_id)
     if scope.container_id is not None:
@@ -57,13 +59,14 @@ def measure_scope(conn: Connection, scope: UnitScope) -> tuple[int, int | None]:
     return int(row[0]), (int(row[1]) if row[1] is not None else None)
 
 
-def iter_scope_codes(conn: Connection, scope: UnitScope) -> Iterator[str]:
-    """The codes of the scope in commissioning order, fetched a chunk at a time."""
+def iter_scope_codes(conn: Connection, scope: UnitScope) -> Iterator[tuple[str, str | None]]:
+    """``(code, serial its brand printed or None)`` of the scope's units in commissioning
+    order, fetched a chunk at a time."""
     result = conn.execution_options(stream_results=True, yield_per=STREAM_CHUNK).execute(
         _scoped(scope)
     )
     for row in result:
-        yield row.code
+        yield row.code, row.external_serial
 
 
 def batches_of_scope(conn: Connection, scope: UnitScope) -> list[int]:
@@ -80,17 +83,18 @@ def first_code_of_batch(conn: Connection, organization_id: int, batch_id: int) -
 
 def find_units_by_codes(
     conn: Connection, organization_id: int, codes: Sequence[str]
-) -> dict[str, tuple[int, int]]:
-    """``{code: (unit id, batch id)}`` for those of ``codes`` the organization owns."""
-    found: dict[str, tuple[int, int]] = {}
+) -> dict[str, tuple[int, int, str | None]]:
+    """``{code: (unit id, batch id, serial its brand printed)}`` for those of ``codes`` the
+    organization owns."""
+    found: dict[str, tuple[int, int, str | None]] = {}
     for start in range(0, len(codes), IN_CHUNK):
         rows = conn.execute(
-            select(units.c.code, units.c.id, units.c.batch_id).where(
+            select(units.c.code, units.c.id, units.c.batch_id, units.c.external_serial).where(
                 units.c.code.in_(codes[start : start + IN_CHUNK]),
                 units.c.organization_id == organization_id,
             )
         )
-        found.update({r.code: (int(r.id), int(r.batch_id)) for r in rows})
+        found.update({r.code: (int(r.id), int(r.batch_id), r.external_serial) for r in rows})
     return found
 
 
@@ -111,12 +115,19 @@ class VisibleUnit:
     owner_organization_id: int
     product_id: int
     batch_id: int
+    external_serial: str | None = None
 
 
 def find_visible_unit(conn: Connection, organization_id: int, code: str) -> VisibleUnit | None:
     """The unit with this code if the organization owns it or holds it now."""
     row = conn.execute(
-        select(units.c.code, units.c.organization_id, units.c.product_id, units.c.batch_id).where(
+        select(
+            units.c.code,
+            units.c.organization_id,
+            units.c.product_id,
+            units.c.batch_id,
+            units.c.external_serial,
+        ).where(
             units.c.code == code,
             or_(
                 units.c.organization_id == organization_id,
@@ -126,7 +137,9 @@ def find_visible_unit(conn: Connection, organization_id: int, code: str) -> Visi
     ).first()
     if row is None:
         return None
-    return VisibleUnit(row.code, row.organization_id, row.product_id, row.batch_id)
+    return VisibleUnit(
+        row.code, row.organization_id, row.product_id, row.batch_id, row.external_serial
+    )
 
 
 # --- print jobs ---------------------------------------------------------------------------

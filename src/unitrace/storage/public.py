@@ -47,8 +47,7 @@ from unitrace.storage.types import UTCDateTime
 # One indexed probe of units by code plus constant-time subqueries: everything a verdict
 # needs that can change from one scan to the next. Batch and product facts are cached by
 # the service, keyed by batch.
-_LOOKUP = text(
-    """
+_LOOKUP_SELECT = """
     SELECT u.id, u.organization_id, u.batch_id, u.disposition, u.sold_at,
            o.public_verification,
            CASE WHEN u.disposition = 'retail_sold'
@@ -57,10 +56,17 @@ _LOOKUP = text(
              WHERE a.unit_id = u.id AND a.status = 'open') AS alert_reason,
            (SELECT max(ru.recall_id) FROM recall_units ru
               JOIN recalls r ON r.id = ru.recall_id
-             WHERE ru.unit_id = u.id AND r.status = 'active') AS recall_id
+             WHERE ru.unit_id = u.id AND r.status = 'active') AS recall_id,
+           u.code, u.external_serial, u.serial_guessable
       FROM units u JOIN organizations o ON o.id = u.organization_id
-     WHERE u.code = :code
-    """
+"""
+_LOOKUP = text(_LOOKUP_SELECT + " WHERE u.code = :code").columns(sold_at=UTCDateTime())
+# A serial its brand printed: the GTIN's product (products.gtin is unique), then the partial
+# unique index on (product_id, external_serial) — one indexed statement as well.
+_LOOKUP_SERIAL = text(
+    _LOOKUP_SELECT  # noqa: S608 - constant text; the values are bound parameters
+    + " WHERE u.product_id = (SELECT p.id FROM products p WHERE p.gtin = :gtin)"
+    + " AND u.external_serial = :serial"
 ).columns(sold_at=UTCDateTime())
 
 
@@ -74,14 +80,40 @@ _LOOKUP_FIELDS = (
     "sold_city",
     "alert_reason",
     "recall_id",
+    "code",
+    "external_serial",
+    "serial_guessable",
 )
 _SQLITE_LOOKUP = str(_LOOKUP).replace(":code", "?")
+_SQLITE_LOOKUP_SERIAL = str(_LOOKUP_SERIAL).replace(":gtin", "?").replace(":serial", "?")
 
 
 def lookup_unit(conn: Connection, code: str) -> dict[str, Any] | None:
     """The scan-time facts of the unit with this (canonical) code, whoever owns it."""
     row = conn.execute(_LOOKUP, {"code": code}).mappings().first()
-    return dict(row) if row else None
+    return _facts(dict(row)) if row else None
+
+
+def lookup_serial(conn: Connection, gtin: str, serial: str) -> dict[str, Any] | None:
+    """:func:`lookup_unit` for the unit whose brand printed ``serial`` under ``gtin``."""
+    row = conn.execute(_LOOKUP_SERIAL, {"gtin": gtin, "serial": serial}).mappings().first()
+    return _facts(dict(row)) if row else None
+
+
+def _facts(found: dict[str, Any]) -> dict[str, Any]:
+    found["public_verification"] = bool(found["public_verification"])
+    found["serial_guessable"] = bool(found["serial_guessable"])
+    return found
+
+
+def _fast(db: Database, sql: str, args: tuple[str, ...]) -> dict[str, Any] | None:
+    row = db.raw_reader().execute(sql, args).fetchone()
+    if row is None:
+        return None
+    found = dict(zip(_LOOKUP_FIELDS, row, strict=True))
+    if found["sold_at"] is not None:
+        found["sold_at"] = dt.datetime.fromisoformat(found["sold_at"]).replace(tzinfo=dt.UTC)
+    return _facts(found)
 
 
 def lookup_unit_fast(db: Database, code: str) -> dict[str, Any] | None:
@@ -90,14 +122,15 @@ def lookup_unit_fast(db: Database, code: str) -> dict[str, Any] | None:
     if db.dialect != "sqlite":
         with db.single_read() as conn:
             return lookup_unit(conn, code)
-    row = db.raw_reader().execute(_SQLITE_LOOKUP, (code,)).fetchone()
-    if row is None:
-        return None
-    found = dict(zip(_LOOKUP_FIELDS, row, strict=True))
-    if found["sold_at"] is not None:
-        found["sold_at"] = dt.datetime.fromisoformat(found["sold_at"]).replace(tzinfo=dt.UTC)
-    found["public_verification"] = bool(found["public_verification"])
-    return found
+    return _fast(db, _SQLITE_LOOKUP, (code,))
+
+
+def lookup_serial_fast(db: Database, gtin: str, serial: str) -> dict[str, Any] | None:
+    """:func:`lookup_serial` on the public scan path, as :func:`lookup_unit_fast` does."""
+    if db.dialect != "sqlite":
+        with db.single_read() as conn:
+            return lookup_serial(conn, gtin, serial)
+    return _fast(db, _SQLITE_LOOKUP_SERIAL, (gtin, serial))
 
 
 # What the public sees of a product and its brand (a unit's page, a GTIN link).

@@ -30,7 +30,7 @@ from unitrace.storage.schema import (
     shipments,
     units,
 )
-from unitrace.storage.supply import UNIT_ITEM, Item, find_items, unit_item
+from unitrace.storage.supply import UNIT_ITEM, Item, find_items, printed_serial, unit_item
 
 
 @dataclass(frozen=True)
@@ -280,11 +280,18 @@ def event_unit_ids(event_row_id: int, *, except_unit_id: int | None = None) -> S
     return query
 
 
+def unit_codes(conn: Connection, ids: Select[Any]) -> set[str]:
+    """The codes of the units in the set."""
+    sub = ids.subquery()
+    return set(conn.execute(select(units.c.code).where(units.c.id.in_(select(sub.c[0])))).scalars())
+
+
 def unit_epc_parts(conn: Connection, ids: Select[Any]) -> list[tuple[str, str | None]]:
-    """``(code, gtin)`` of every unit in the set, by code."""
+    """``(printed serial, gtin)`` of every unit in the set (the brand's own serial where it
+    has one, else the code: what its EPC carries), by code."""
     sub = ids.subquery()
     rows = conn.execute(
-        select(units.c.code, products.c.gtin)
+        select(printed_serial(), products.c.gtin)
         .join(products, products.c.id == units.c.product_id)
         .where(units.c.id.in_(select(sub.c[0])))
         .order_by(units.c.code)

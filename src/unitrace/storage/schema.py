@@ -411,6 +411,10 @@ units = Table(
     Column("shipment_id", Integer),
     Column("sold_at", UTCDateTime()),
     Column("sale_price", Numeric(12, 2)),  # when a sale reports one (POS exports)
+    # The serial a brand generated and printed (GS1 AI 21): unique per product, so per GTIN.
+    Column("external_serial", String(20)),
+    # True when the brand imported serials judged guessable, with the explicit override.
+    Column("serial_guessable", Boolean),
     CheckConstraint(f"disposition IN ({_values(DISPOSITIONS)})", name="disposition"),
     # Partial: commissioning writes NULL here, so these cost nothing on the bulk insert path.
     Index(
@@ -424,6 +428,27 @@ units = Table(
         "shipment_id",
         sqlite_where=text("shipment_id IS NOT NULL"),
         postgresql_where=text("shipment_id IS NOT NULL"),
+    ),
+    # Units on hand for sale, by owner and place (sell-through's on-hand figure). Partial:
+    # commissioning writes 'active', so only receipts at a store pay for it.
+    Index(
+        "ix_units_on_hand",
+        "organization_id",
+        "location_id",
+        "product_id",
+        "batch_id",
+        sqlite_where=text("disposition = 'sellable_accessible'"),
+        postgresql_where=text("disposition = 'sellable_accessible'"),
+    ),
+    # Partial as well: commissioning writes NULL and so never touches it; the resolver finds
+    # (GTIN, serial) through products' unique GTIN and then this index.
+    Index(
+        "uq_units_product_id_external_serial",
+        "product_id",
+        "external_serial",
+        unique=True,
+        sqlite_where=text("external_serial IS NOT NULL"),
+        postgresql_where=text("external_serial IS NOT NULL"),
     ),
 )
 
@@ -745,4 +770,132 @@ problem_reports = Table(
     CheckConstraint(f"kind IN ({_values(PROBLEM_KINDS)})", name="kind"),
     CheckConstraint(f"status IN ({_values(PROBLEM_STATUSES)})", name="status"),
     Index("ix_problem_reports_organization_id_status", "organization_id", "status"),
+)
+
+# Sell-through rollups (docs/analytics.md). Receiving and selling events at stores wait in
+# analytics_pending until a report folds them in: each event adds its units, an error
+# declaration takes its original's units away again, so the daily figures stay equal to what
+# the event log says without a counter any write path updates.
+analytics_pending = Table(
+    "analytics_pending",
+    metadata,
+    Column("event_row_id", BigId, primary_key=True, autoincrement=False),
+    Column("claimed", Boolean, nullable=False, server_default=false()),
+)
+
+# Per unit owner (brand), product, batch, store and UTC day: units received there for sale,
+# sold, brought back; and, for the sales, how many had a known receipt and their total
+# seconds on the shelf (for the mean).
+sales_daily = Table(
+    "sales_daily",
+    metadata,
+    Column("owner_id", Integer, primary_key=True),
+    Column("product_id", Integer, primary_key=True),
+    Column("batch_id", Integer, primary_key=True),
+    Column("store_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("supplied", Integer, nullable=False, server_default="0"),
+    Column("sold", Integer, nullable=False, server_default="0"),
+    Column("returned", Integer, nullable=False, server_default="0"),
+    Column("shelf_units", Integer, nullable=False, server_default="0"),
+    Column("shelf_seconds", BigInteger, nullable=False, server_default="0"),
+    Index("ix_sales_daily_store_id_day", "store_id", "day"),
+)
+
+# The same key plus whole days on the shelf: how many sales of the day took that long.
+shelf_days_daily = Table(
+    "shelf_days_daily",
+    metadata,
+    Column("owner_id", Integer, primary_key=True),
+    Column("product_id", Integer, primary_key=True),
+    Column("batch_id", Integer, primary_key=True),
+    Column("store_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("days", Integer, primary_key=True),
+    Column("units", Integer, nullable=False, server_default="0"),
+    Index("ix_shelf_days_daily_store_id_day", "store_id", "day"),
+)
+
+# What each sale event added to shelf_days_daily, kept so that declaring the sale wrong takes
+# away exactly that, whatever receipts were recorded in between.
+sale_shelf_days = Table(
+    "sale_shelf_days",
+    metadata,
+    Column("event_row_id", BigId, primary_key=True, autoincrement=False),
+    Column("owner_id", Integer, primary_key=True),
+    Column("product_id", Integer, primary_key=True),
+    Column("batch_id", Integer, primary_key=True),
+    Column("days", Integer, primary_key=True),
+    Column("units", Integer, nullable=False),
+    Column("seconds", BigInteger, nullable=False),
+)
+
+# --- Inventory counts: what was scanned at one location, and the differences found.
+
+COUNT_STATUSES = ("open", "closed")
+DIFFERENCE_KINDS = ("missing", "unexpected", "wrong_location")
+DIFFERENCE_RESOLUTIONS = ("stolen", "received", "found", "noted")
+
+# A count of one of an organization's locations; the figures are frozen when it closes.
+inventory_counts = Table(
+    "inventory_counts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("note", String(500), nullable=False, server_default=""),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("opened_by", String(200), nullable=False, server_default=""),
+    Column("closed_at", UTCDateTime()),
+    Column("closed_by", String(200)),
+    Column("scanned", Integer, nullable=False, server_default="0"),  # distinct codes
+    Column("matched", Integer, nullable=False, server_default="0"),
+    Column("missing", Integer, nullable=False, server_default="0"),
+    Column("unexpected", Integer, nullable=False, server_default="0"),
+    Column("wrong_location", Integer, nullable=False, server_default="0"),
+    CheckConstraint(f"status IN ({_values(COUNT_STATUSES)})", name="status"),
+    Index(
+        "ix_inventory_counts_organization_id_location_id_closed_at",
+        "organization_id",
+        "location_id",
+        "closed_at",
+    ),
+)
+
+# Every distinct code scanned in a count (a case counts every unit in it), with its area.
+# ``unit_id`` is NULL for a code that names no unit the counting organization may see.
+inventory_count_scans = Table(
+    "inventory_count_scans",
+    metadata,
+    Column("count_id", ForeignKey("inventory_counts.id"), primary_key=True),
+    Column("code", String(20), primary_key=True),
+    Column("unit_id", NullableBigId),
+    Column("area", String(100), nullable=False, server_default=""),
+    Column("scanned_at", UTCDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False, server_default=""),
+    Index("ix_inventory_count_scans_count_id_unit_id", "count_id", "unit_id"),
+)
+
+# The differences frozen when a count closes, and how each was resolved (once).
+inventory_count_differences = Table(
+    "inventory_count_differences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("count_id", ForeignKey("inventory_counts.id"), nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("unit_id", NullableBigId),  # NULL for unknown codes: nothing about them is shown
+    Column("kind", String(15), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("disposition", String(30)),  # the unit's at close
+    Column("location_id", Integer),  # where the unit was believed to be, at close
+    Column("shipment_id", Integer),  # the shipment carrying a unit not received
+    Column("resolution", String(10)),
+    Column("resolution_note", String(500), nullable=False, server_default=""),
+    Column("resolved_at", UTCDateTime()),
+    Column("resolved_by", String(200)),
+    Column("event_id", String(100)),  # the EPCIS eventID the resolution recorded
+    UniqueConstraint("count_id", "code"),
+    CheckConstraint(f"kind IN ({_values(DIFFERENCE_KINDS)})", name="kind"),
+    CheckConstraint(f"resolution IN ({_values(DIFFERENCE_RESOLUTIONS)})", name="resolution"),
 )

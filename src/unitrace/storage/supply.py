@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     union,
     update,
 )
@@ -57,6 +58,12 @@ class Item:
     previous_disposition: str | None = None
     product_name: str | None = None
     lot_number: str | None = None
+    external_serial: str | None = None  # units: the serial their brand printed, if its own
+
+    @property
+    def printed(self) -> str:
+        """The serial on the unit's label: its brand's own when it has one, else its code."""
+        return self.external_serial or self.code
 
 
 # Everything the rules need to know about a unit, in one query (and one constructor below).
@@ -76,6 +83,7 @@ UNIT_ITEM = (
         products.c.name.label("product_name"),
         batches.c.lot_number,
         batches.c.expires_on,
+        units.c.external_serial,
     )
     .join(products, products.c.id == units.c.product_id)
     .join(batches, batches.c.id == units.c.batch_id)
@@ -100,7 +108,31 @@ def unit_item(row: Any) -> Item:
         previous_disposition=row["previous_disposition"],
         product_name=row["product_name"],
         lot_number=row["lot_number"],
+        external_serial=row["external_serial"],
     )
+
+
+def printed_serial() -> Any:
+    """The serial on a unit's label, labelled ``code``: the brand's own when it printed one,
+    else the unitrace code. Events name units by it, so a scan of the label matches them."""
+    return func.coalesce(units.c.external_serial, units.c.code).label("code")
+
+
+def find_units_by_serial(
+    conn: Connection, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Item]:
+    """Units by ``(GTIN, serial their brand printed)``, whoever they belong to, in one query
+    (the GTIN's product, then its unique ``(product_id, external_serial)`` index)."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        UNIT_ITEM.where(
+            units.c.external_serial.is_not(None),
+            tuple_(products.c.gtin, units.c.external_serial).in_(wanted),
+        )
+    ).mappings()
+    return {(row["gtin"], row["external_serial"]): unit_item(row) for row in rows}
 
 
 def find_items(conn: Connection, codes: Iterable[str]) -> dict[str, Item]:

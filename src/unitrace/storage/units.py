@@ -112,6 +112,8 @@ def _unit(row: Row[Any]) -> Unit:
         parent_container_id=row.parent_container_id,
         commissioned_at=row.commissioned_at,
         updated_at=row.updated_at,
+        external_serial=row.external_serial,
+        serial_guessable=bool(row.serial_guessable),
     )
 
 
@@ -128,6 +130,8 @@ _UNIT_FIELDS = (
     units.c.commission_event_id,
     units.c.commissioned_at,
     units.c.updated_at,
+    units.c.external_serial,
+    units.c.serial_guessable,
 )
 
 _VIEW_QUERY = (
@@ -210,6 +214,8 @@ def find_unit_by_code(conn: Connection, organization_id: int, code: str) -> Unit
         _event,
         commissioned_at,
         updated_at,
+        external_serial,
+        serial_guessable,
         product_name,
         gtin,
         lot,
@@ -227,8 +233,25 @@ def find_unit_by_code(conn: Connection, organization_id: int, code: str) -> Unit
         parent_container_id=parent,
         commissioned_at=_as_utc(commissioned_at),
         updated_at=_as_utc(updated_at),
+        external_serial=external_serial,
+        serial_guessable=bool(serial_guessable),
     )
     return unit, product_name, gtin, lot, location_name
+
+
+def find_unit_by_serial(
+    conn: Connection, organization_id: int, gtin: str | None, serial: str
+) -> UnitRow | None:
+    """The unit with this GTIN and the serial its brand printed, if the organization owns or
+    holds it."""
+    row = conn.execute(
+        _VIEW_QUERY.where(
+            products.c.gtin == gtin,
+            units.c.external_serial == serial,
+            _visible_to(organization_id),
+        )
+    ).first()
+    return _view(row) if row else None
 
 
 def list_units(

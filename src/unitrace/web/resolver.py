@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import anyio.to_thread
 from jinja2 import Environment
@@ -292,7 +292,8 @@ class Resolver:
         site.scan_log.record(v, site.origin(client, headers), link_type_text or "gs1:pip")
         response = self.answer(site, v, link_type_text, as_json)
         base = site.rt.settings.resolver_base_url
-        linkset = f'<{base}/{v.code}?linkType=all>; rel="linkset"; type="{_LINKSET_TYPE}"'
+        anchor = quote(v.code, safe="")  # a brand's serial may hold "/" or "%"; a code never
+        linkset = f'<{base}/{anchor}?linkType=all>; rel="linkset"; type="{_LINKSET_TYPE}"'
         response.raw_headers.extend(
             ((b"link", linkset.encode()), (b"vary", b"Accept"), (b"cache-control", b"no-store"))
         )

@@ -48,6 +48,13 @@ def upload(
     response: Response,
     dry_run: Annotated[bool, Query(description="Check everything, change nothing.")] = False,
     idempotency_key: IdempotencyKey = None,
+    allow_guessable: Annotated[
+        bool,
+        Query(
+            description="`serials`: accept serials that could be guessed; the units are "
+            "marked and their public verification says the code alone is weak evidence."
+        ),
+    ] = False,
 ) -> Any:
     """Import a CSV file of ``kind``: the whole file is checked first and applied in one
     transaction, or not at all. The same file (or ``Idempotency-Key``) again answers with the
@@ -64,6 +71,7 @@ def upload(
         filename=file.filename or "",
         dry_run=dry_run,
         idempotency_key=idempotency_key,
+        allow_guessable=allow_guessable,
     )
     if not result.ok:
         return JSONResponse(invalid_body(result), status_code=422)

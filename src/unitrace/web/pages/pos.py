@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from unitrace.domain.lifecycle import MESSAGES, Operation, refusal_reason
 from unitrace.domain.model import Location, LocationKind, UnitView
-from unitrace.domain.scan import ScanError, ScanKind, parse_scan
 from unitrace.errors import ConflictError, NotFoundError, UnitraceError, ValidationError
 from unitrace.services import organizations, retail, units
 from unitrace.services.runtime import Runtime
@@ -110,17 +109,6 @@ def line_for(view: UnitView, location_id: int | None) -> dict[str, Any]:
     }
 
 
-def _unit_code(raw: str) -> str:
-    """The unit code in a scan as the scanner sends it (short URL, Digital Link, any case)."""
-    try:
-        scan = parse_scan(raw)
-    except ScanError as exc:
-        raise ValidationError(exc.message) from exc
-    if scan.kind is ScanKind.SSCC:
-        raise ValidationError("a case or pallet is not sold as such: scan its units")
-    return scan.value
-
-
 @router.get("/pos/lookup.json")
 def lookup(
     rt: RuntimeDep,
@@ -129,7 +117,7 @@ def lookup(
     location_id: Annotated[str, Query()] = "",
 ) -> JSONResponse:
     try:
-        view = units.get_unit(rt, session[0], _unit_code(code))
+        view = units.get_unit_by_scan(rt, session[0], code)
     except UnitraceError as exc:
         return json_error(exc)
     return JSONResponse(line_for(view, optional_int(location_id)))
