@@ -13,6 +13,13 @@ from unitrace.web.app import create_app
 
 MAIN_PATHS = {
     "/api/v1/health": {"get"},
+    "/api/v1/inventory-counts": {"get", "post"},
+    "/api/v1/inventory-counts/accuracy": {"get"},
+    "/api/v1/inventory-counts/{count_id}": {"get"},
+    "/api/v1/inventory-counts/{count_id}/differences.csv": {"get"},
+    "/api/v1/inventory-counts/{count_id}/scans": {"post"},
+    "/api/v1/inventory-counts/{count_id}/close": {"post"},
+    "/api/v1/inventory-counts/{count_id}/resolve": {"post"},
     "/api/v1/organization": {"get", "patch"},
     "/api/v1/locations": {"get", "post"},
     "/api/v1/locations/{location_id}": {"patch"},

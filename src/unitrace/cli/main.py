@@ -19,6 +19,7 @@ from unitrace.cli import (
     dispose,
     exports,
     imports,
+    inventory,
     labels,
     locations,
     orgs,
@@ -79,6 +80,7 @@ app.add_typer(containers.app, name="containers")
 app.add_typer(shipments.app, name="shipments")
 app.add_typer(pos.app, name="pos")
 app.add_typer(recalls.app, name="recalls")
+app.add_typer(inventory.app, name="inventory")
 app.add_typer(dispose.app, name="dispositions")
 app.add_typer(audit.app, name="audit")
 app.add_typer(webhooks.app, name="webhooks")

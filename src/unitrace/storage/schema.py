@@ -272,6 +272,13 @@ events = Table(
     Column("declares_error_on", BigInteger().with_variant(Integer(), "sqlite")),
     Column("shipment_id", Integer),
     Index("ix_events_organization_id_event_time", "organization_id", "event_time"),
+    # "has this event been declared wrong?": asked for every event a report counts
+    Index(
+        "ix_events_declares_error_on",
+        "declares_error_on",
+        sqlite_where=text("declares_error_on IS NOT NULL"),
+        postgresql_where=text("declares_error_on IS NOT NULL"),
+    ),
     UniqueConstraint("organization_id", "seq"),
 )
 
@@ -869,7 +876,7 @@ inventory_count_scans = Table(
     "inventory_count_scans",
     metadata,
     Column("count_id", ForeignKey("inventory_counts.id"), primary_key=True),
-    Column("code", String(20), primary_key=True),
+    Column("code", String(50), primary_key=True),  # a unit code, or an unknown code as read
     Column("unit_id", NullableBigId),
     Column("area", String(100), nullable=False, server_default=""),
     Column("scanned_at", UTCDateTime(), nullable=False),
@@ -883,7 +890,7 @@ inventory_count_differences = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("count_id", ForeignKey("inventory_counts.id"), nullable=False),
-    Column("code", String(20), nullable=False),
+    Column("code", String(50), nullable=False),
     Column("unit_id", NullableBigId),  # NULL for unknown codes: nothing about them is shown
     Column("kind", String(15), nullable=False),
     Column("reason", String(40), nullable=False),

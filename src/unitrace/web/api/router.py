@@ -14,6 +14,7 @@ from unitrace.web.api import (
     health,
     history,
     imports,
+    inventory,
     labels,
     locations,
     organizations,
@@ -54,4 +55,5 @@ _authenticated.include_router(recalls.router)
 _authenticated.include_router(reports.router)
 _authenticated.include_router(imports.router)
 _authenticated.include_router(support.router)
+_authenticated.include_router(inventory.router)
 router.include_router(_authenticated)

@@ -12,6 +12,7 @@ from unitrace.web.pages import (
     containers,
     dashboard,
     imports,
+    inventory,
     labels,
     pos,
     products,
@@ -33,3 +34,4 @@ router.include_router(recalls.router)
 router.include_router(imports.router)
 router.include_router(support.router)
 router.include_router(reports.router)
+router.include_router(inventory.router)

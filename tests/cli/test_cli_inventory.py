@@ -1,0 +1,68 @@
+"""``unitrace inventory``: a store is counted from arguments and a file of scans, closed,
+shown (table, JSON, CSV), a difference resolved, and the counts listed with accuracy."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tests.cli.conftest import Unitrace, ok
+from tests.inventory_data import stocked_store
+from unitrace.services import organizations
+from unitrace.services.runtime import Runtime
+
+
+def test_a_store_is_counted_closed_resolved_and_listed(
+    unitrace: Unitrace, rt: Runtime, tmp_path: Path
+) -> None:
+    s = stocked_store(rt)
+    c = s.c
+    org = organizations.get_my_organization(rt, s.retailer).name
+    started = json.loads(
+        ok(
+            unitrace("inventory", "start", "--org", org, "--location", str(s.north), "--json")
+        ).stdout
+    )
+    count = str(started["id"])
+    assert (started["status"], started["accuracy"]) == ("open", None)
+
+    shelf = tmp_path / "shelf.txt"
+    shelf.write_text(f"{s.case}\r\n{c[4]}\n\n{c[5]}\n", encoding="utf-8")
+    first = ok(unitrace("inventory", "scan", count, "--org", org, "--codes-file", str(shelf),
+                        "--area", "shelf A"))  # fmt: skip
+    assert "Added 6 (0 already counted); 6 distinct code(s)" in first.stdout
+    second = ok(
+        unitrace("inventory", "scan", count, "--org", org, c[6], c[8], "--codes-file", "-",
+                 input=f"{c[9]}\n{c[10]}\n{s.never_issued}\n")
+    )  # fmt: skip
+    assert f"Unknown to you: {s.never_issued}" in second.stdout
+    bad = unitrace("inventory", "scan", count, "--org", org, "nonsense")
+    assert bad.exit_code == 1 and "not readable" in bad.stderr
+
+    closed = json.loads(ok(unitrace("inventory", "close", count, "--org", org, "--json")).stdout)
+    figures = closed["count"]
+    assert (figures["matched"], figures["missing"], figures["unexpected"]) == (6, 1, 4)
+    assert (figures["wrong_location"], figures["accuracy"]) == (1, round(6 / 12, 4))
+    table = ok(unitrace("inventory", "show", count, "--org", org)).stdout
+    assert c[7] in table and "believed here, not scanned" in table
+
+    done = ok(unitrace("inventory", "resolve", count, c[7], "stolen", "--org", org))
+    assert f"Resolved {c[7]} as stolen" in done.stdout
+    refused = unitrace("inventory", "resolve", count, c[7], "found", "--org", org)
+    assert refused.exit_code == 1 and "already resolved as stolen" in refused.stderr
+    noted = unitrace("inventory", "resolve", count, c[8], "noted", "--org", org)
+    assert noted.exit_code == 1 and "say why" in noted.stderr
+
+    sheet = tmp_path / "differences.csv"
+    ok(unitrace("inventory", "show", count, "--org", org, "--csv", str(sheet)))
+    with sheet.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {r["code"]: r for r in csv.DictReader(handle)}
+    assert set(rows) == {c[6], c[7], c[8], c[9], c[10], s.never_issued}
+    assert rows[c[7]]["resolution"] == "stolen" and rows[c[9]]["reason"] == "not_received"
+
+    listed = json.loads(
+        ok(unitrace("inventory", "list", "--org", org, "--status", "closed", "--json")).stdout
+    )
+    assert [(i["id"], i["accuracy"]) for i in listed["items"]] == [(int(count), 0.5)]
+    assert "50.0%" in ok(unitrace("inventory", "list", "--org", org)).stdout
