@@ -4,12 +4,14 @@ shown (table, JSON, CSV), a difference resolved, and the counts listed with accu
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
 from tests.cli.conftest import Unitrace, ok
 from tests.inventory_data import stocked_store
-from unitrace.services import organizations
+from unitrace.adapters.clock import FixedClock
+from unitrace.services import inventory, organizations
 from unitrace.services.runtime import Runtime
 
 
@@ -66,3 +68,30 @@ def test_a_store_is_counted_closed_resolved_and_listed(
     )
     assert [(i["id"], i["accuracy"]) for i in listed["items"]] == [(int(count), 0.5)]
     assert "50.0%" in ok(unitrace("inventory", "list", "--org", org)).stdout
+
+
+def test_the_accuracy_report_lists_closed_counts_oldest_first(
+    unitrace: Unitrace, rt: Runtime, clock: FixedClock, tmp_path: Path
+) -> None:
+    s = stocked_store(rt)
+    org = organizations.get_my_organization(rt, s.retailer).name
+    first = inventory.start_count(rt, s.retailer, location_id=s.north)
+    inventory.close_count(rt, s.retailer, first.id)  # nothing scanned: 0 %
+    clock.advance(days=2)
+    second = inventory.start_count(rt, s.retailer, location_id=s.north)
+    inventory.add_scans(rt, s.retailer, second.id, scans=[s.case, *s.c[4:6], s.c[7]])
+    inventory.close_count(rt, s.retailer, second.id)
+    inventory.start_count(rt, s.retailer, location_id=s.south)  # open: not listed
+
+    report = json.loads(ok(unitrace("report", "inventory-accuracy", "--org", org, "--json")).stdout)
+    assert [(r["id"], r["accuracy"]) for r in report] == [(first.id, 0.0), (second.id, 1.0)]
+    since = (clock.now - dt.timedelta(days=1)).isoformat()
+    recent = ok(unitrace("report", "inventory-accuracy", "--org", org, "--since", since))
+    assert "1 closed count(s)" in recent.stdout and "100.0%" in recent.stdout
+    sheet = tmp_path / "accuracy.csv"
+    ok(unitrace("report", "inventory-accuracy", "--org", org, "--csv", str(sheet)))
+    with sheet.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["id"], r["matched"], r["accuracy"]) for r in rows] == [
+        (str(first.id), "0", "0.0"), (str(second.id), "7", "1.0"),
+    ]  # fmt: skip

@@ -19,7 +19,7 @@ from unitrace.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from unitrace.services import history, inventory, retail, units
+from unitrace.services import containers, history, inventory, retail, units
 from unitrace.services.runtime import Runtime
 
 
@@ -185,6 +185,15 @@ def test_counts_belong_to_the_counting_organization(rt: Runtime) -> None:
         inventory.add_scans(rt, s.other_retailer, count.id, scans=[s.c[0]])
     with pytest.raises(NotFoundError, match="location"):
         inventory.start_count(rt, s.other_retailer, location_id=s.north)
+    # a case of the brand's (never shipped) is an unknown code to the retailer: its units
+    # are not counted, and nothing about them is shown
+    (box,) = containers.create_containers(rt, s.brand, kind="case")
+    containers.pack(rt, s.brand, container=box.code, items=[s.c[12]])
+    batch = inventory.add_scans(rt, s.retailer, count.id, scans=[box.code])
+    assert (batch.added, batch.unknown, batch.scanned) == (1, (box.code,), 1)
+    closed = inventory.close_count(rt, s.retailer, count.id)
+    unknown = [d for d in closed.differences if d.kind == "unexpected"]
+    assert [(d.code, d.reason, d.product_name) for d in unknown] == [(box.code, "unknown", None)]
     lab = make_org(rt, kind=OrganizationKind.LAB)
     with pytest.raises(PermissionDeniedError, match="no stock to count"):
         inventory.start_count(rt, lab, location_id=make_location(rt, lab))

@@ -48,6 +48,8 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
+ACCURACY_COLUMNS = ("id", "location_id", "location_name", "closed_at", "scanned", "matched",
+                    "missing", "unexpected", "wrong_location", "accuracy")  # fmt: skip
 CountId = Annotated[int, typer.Argument(metavar="ID", help="Inventory count ID.")]
 
 
@@ -245,3 +247,40 @@ def list_(
     ]  # fmt: skip
     print_table(COLUMNS, rows, title=f"{page.total:,} inventory counts")
     print_page_footer(len(page.items), page.total, offset)
+
+
+def accuracy_report(
+    ctx: typer.Context,
+    org: OrgOption,
+    location: Annotated[int | None, typer.Option(metavar="ID", help="Only this location.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", metavar="FILE", help="Write the table here as CSV.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Inventory accuracy over time: the closed counts in the window (by when they closed),
+    oldest first, with their figures and accuracy."""
+    rt, principal = acting_for(ctx, org)
+    views = inventory.accuracy_history(
+        rt, principal, location_id=location, since=moment(since, "--since"),
+        until=moment(until, "--until"),
+    )  # fmt: skip
+    records = [_count(v) for v in views]
+    if csv_file is not None:
+        with csv_file.open("w", encoding="utf-8", newline="") as out:
+            for chunk in exports.table_csv_chunks(ACCURACY_COLUMNS, iter(records)):
+                out.write(chunk)
+        say(f"Wrote {csv_file}")
+        return
+    if as_json:
+        print_json(records)
+        return
+    print_table(
+        ("Count", "Location", "Closed", "Matched", "Missing", "Unexpected", "Wrong place",
+         "Accuracy"),
+        [(v.id, v.location_name, v.closed_at, v.matched, v.missing, v.unexpected,
+          v.wrong_location, _percent(v)) for v in views],
+        title=f"Inventory accuracy: {len(views)} closed count(s)",
+    )  # fmt: skip

@@ -89,6 +89,7 @@ app.add_typer(imports.app, name="import")
 app.add_typer(support.alerts_app, name="alerts")
 app.add_typer(support.reports_app, name="reports")
 app.add_typer(reports.app, name="report")
+reports.app.command("inventory-accuracy")(inventory.accuracy_report)
 app.add_typer(support.scans_app, name="scans")
 
 
