@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from tests.cli.conftest import BRAND, Unitrace, ok
+from tests.factories import make_batch, make_product
 from unitrace.domain.csv_reference import csv_reference
 from unitrace.domain.model import Principal
 from unitrace.services import catalog
@@ -61,3 +62,27 @@ def test_templates_and_the_csv_reference(unitrace: Unitrace, tmp_path: Path) -> 
     ok(unitrace("import", "template", "products", "-o", str(target)))
     assert target.read_text().splitlines()[0].startswith("name,category,")
     assert ok(unitrace("import", "docs")).stdout == csv_reference()
+
+
+def test_import_guessable_serials_with_allow_guessable(
+    rt: Runtime, unitrace: Unitrace, brand: Principal, tmp_path: Path
+) -> None:
+    batch = make_batch(rt, brand, make_product(rt, brand, gtin="09506000134352"))
+    serials = tmp_path / "serials.csv"
+    serials.write_text(
+        "lot_number,serial\n" + "".join(f"{batch.lot_number},{n}\n" for n in (17, 18, 19, 20))
+    )
+    refused = unitrace("import", "serials", str(serials), "--org", BRAND)
+    assert refused.exit_code == 1 and "can be guessed" in refused.stdout
+    done = json.loads(
+        ok(
+            unitrace(
+                "import", "serials", str(serials), "--org", BRAND, "--allow-guessable", "--json"
+            )
+        ).stdout
+    )
+    assert (done["status"], done["result"]["units"], done["result"]["guessable"]) == (
+        "applied",
+        4,
+        True,
+    )

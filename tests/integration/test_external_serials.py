@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from tests.factories import make_batch, make_org, make_product
 from unitrace.domain import epcis
+from unitrace.domain.codes import generate_code
 from unitrace.domain.lifecycle import Operation
 from unitrace.domain.model import LabStatus, Principal
 from unitrace.errors import NotFoundError
@@ -31,6 +32,7 @@ from unitrace.services import (
     retail,
     support,
     units,
+    verification,
 )
 from unitrace.services.runtime import Runtime
 
@@ -320,3 +322,21 @@ def test_a_disposition_and_the_scan_lookup_take_a_brands_serial(rt: Runtime, bra
     assert damage["epcList"] == [epcis.unit_epc(a, GTIN)]
     other = units.get_unit_by_scan(rt, brand.who, f"(01){GTIN}(21){b}")
     assert other.unit.disposition.value == "active"
+
+
+def test_a_brands_serial_that_reads_as_a_unit_code_is_still_found_by_its_gtin(
+    rt: Runtime, brand: Brand
+) -> None:
+    serial = generate_code()  # 14 characters whose last is a valid check character
+    upload(rt, brand.who, csv([(brand.lot, serial)]))
+    link = f"https://brand.example/01/{GTIN}/21/{serial}"
+    with rt.db.read() as conn:
+        (found,) = movement.resolve(conn, brand.who, [link])
+    assert (found.printed, found.code != serial) == (serial, True)
+    changed = retail.change_disposition(
+        rt, brand.who, operation=Operation.MARK_DAMAGED, codes=[f"(01){GTIN}(21){serial}"]
+    )
+    assert changed.units == 1
+    public = verification.verify(rt, serial, gtin=GTIN)
+    assert (public.verdict.value, public.unit_id) == ("authentic", found.id)
+    assert verification.verify(rt, serial).verdict.value == "unknown"  # by code: no such unit

@@ -337,6 +337,12 @@ def test_a_digital_link_whose_serial_is_another_makers_is_a_serial_with_its_gtin
     )
 
 
+def test_a_code_read_from_a_link_keeps_the_serial_as_printed_for_a_brands_serial() -> None:
+    scan = parse_scan(f"https://id.example.com/01/{GTIN}/21/{CODE.lower()}")
+    assert (scan.kind, scan.value, scan.serial) == (ScanKind.CODE, CODE, CODE.lower())
+    assert parse_scan(CODE).serial is None  # no GTIN: no brand's serial to try
+
+
 def test_a_digital_link_serial_that_fails_a_codes_check_is_a_brands_serial() -> None:
     # 31 in 32 fourteen-character serials of a brand fail the check character: they are
     # the brand's own, and looked up by GTIN and serial, never refused at the scanner

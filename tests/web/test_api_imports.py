@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.factories import make_batch, make_product
 from tests.web.conftest import Headers
 from unitrace.domain.model import Principal
 from unitrace.services import catalog
@@ -129,3 +130,27 @@ def test_an_upload_declared_too_large_is_refused_before_it_is_read(
     }
     assert page.status_code == 413 and "files of at most 1,024 bytes" in page.text
     assert imports_listed["total"] == 0  # nothing was recorded: the endpoint never ran
+
+
+def test_guessable_serials_need_allow_guessable_and_then_say_so(
+    rt: Runtime, client: TestClient, brand: Principal, operator: Headers
+) -> None:
+    batch = make_batch(rt, brand, make_product(rt, brand, gtin="09506000134352"))
+    body = "lot_number,serial\n" + "".join(f"{batch.lot_number},SN{n:06d}\n" for n in range(5))
+
+    def post(query: str = "") -> Any:
+        return client.post(
+            f"/api/v1/imports/serials{query}",
+            headers=operator,
+            files={"file": ("serials.csv", body.encode(), "text/csv")},
+        )
+
+    refused = post()
+    assert refused.status_code == 422
+    problems = refused.json()["error"]["details"]["problems"]
+    assert [(p["line"], p["column"]) for p in problems] == [(2, "serial"), (2, "serial")]
+    assert "count up by 1" in problems[1]["message"]
+    accepted = post("?allow_guessable=true")
+    assert accepted.status_code == 200, accepted.text
+    result = accepted.json()["result"]
+    assert (result["units"], result["guessable"], result["allow_guessable"]) == (5, True, True)

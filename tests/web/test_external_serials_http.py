@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.factories import make_batch, make_location, make_org, make_product
 from tests.web.test_public_http import GENEROUS, JSON, serve, with_settings
@@ -21,6 +22,7 @@ from unitrace.domain import epcis
 from unitrace.domain.model import OrganizationKind, Principal
 from unitrace.services import audit, containers, history, imports, retail, shipments, units
 from unitrace.services.runtime import Runtime
+from unitrace.storage.schema import public_scans
 
 GTIN = "09506000134352"
 _ALPHABET = string.ascii_letters + string.digits + "-._"
@@ -142,3 +144,20 @@ def test_the_events_name_the_brands_serials_and_the_chain_verifies(
     )
     assert audit.verify_chain(rt, trade.brand).ok
     assert audit.verify_chain(rt, trade.retailer).ok
+
+
+def test_scans_of_brands_serials_are_logged_by_unit(rt: Runtime, trade: Trade) -> None:
+    serial = trade.serials[1]
+    with serve(with_settings(rt, **GENEROUS)) as running:
+        with running.client() as client:
+            for path in (f"/01/{GTIN}/21/{serial}", f"/01/{GTIN}/21/NO-SUCH-SERIAL-2"):
+                client.get(path, headers={**JSON, "X-Forwarded-For": "198.51.100.7"})
+        running.stop()  # the lifespan's shutdown writes what is still buffered
+    with rt.db.read() as conn:
+        rows = conn.execute(
+            select(public_scans.c.code, public_scans.c.unit_id, public_scans.c.verdict)
+        ).all()
+    unit = units.get_unit_by_scan(rt, trade.retailer, f"(01){GTIN}(21){serial}").unit
+    assert sorted((r.code, r.unit_id, r.verdict) for r in rows) == sorted(
+        [(unit.code, unit.id, "authentic"), ("NO-SUCH-SERIAL-2", None, "unknown")]
+    )

@@ -24,7 +24,7 @@ machine code and whose message is meant for the person holding the scanner.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 from urllib.parse import unquote
@@ -117,7 +117,9 @@ class Scan:
     """What was scanned.
 
     ``value`` is the canonical unit code (14 characters), the brand's serial as printed (a
-    ``SERIAL``, which always has its ``gtin``) or the SSCC (18 digits). ``gtin``
+    ``SERIAL``, which always has its ``gtin``) or the SSCC (18 digits). ``serial`` is the
+    AI 21 value as printed when a ``CODE`` came with a GTIN: a brand's serial may happen to
+    read as a unit code, and is then looked up as both. ``gtin``
     (14 digits) and ``lot`` are filled when the scan carried them, as a GS1 Digital Link or an
     element string does. ``raw`` is the scanned text without surrounding whitespace.
     """
@@ -127,6 +129,7 @@ class Scan:
     raw: str
     gtin: str | None = None
     lot: str | None = None
+    serial: str | None = field(default=None, compare=False)
 
 
 class ScanError(ValueError):
@@ -379,7 +382,7 @@ def _from_digital_link(path: str, raw: str) -> Scan:
         code = normalize_code(link.serial)
     except InvalidCodeError:
         return Scan(ScanKind.SERIAL, link.serial, raw, gtin=link.gtin, lot=link.lot)
-    return Scan(ScanKind.CODE, code, raw, gtin=link.gtin, lot=link.lot)
+    return Scan(ScanKind.CODE, code, raw, gtin=link.gtin, lot=link.lot, serial=link.serial)
 
 
 def _from_sscc_link(after_key: list[str], body: str, raw: str) -> Scan:
@@ -530,4 +533,5 @@ def _from_elements(values: dict[str, str], raw: str) -> Scan:
             return Scan(ScanKind.SERIAL, validate_serial(serial), raw, gtin=gtin, lot=lot)
         except Gs1Error as bad:
             raise ScanError("bad_element_string", f"the element string's {bad}") from None
-    return Scan(ScanKind.CODE, code, raw, gtin=gtin, lot=lot)
+    serial = serial if gtin is not None else None
+    return Scan(ScanKind.CODE, code, raw, gtin=gtin, lot=lot, serial=serial)

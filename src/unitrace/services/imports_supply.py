@@ -308,7 +308,8 @@ class _Shipments:
         manifests = self.manifests
         named = store.organizations_named(conn, [m.destination for m in manifests.values()])
         places = store.locations_named(conn, [int(o["id"]) for o in named.values()])
-        found = movement.lookup(conn, [key for m in manifests.values() for _, _, key in m.items])
+        items = [(raw, key) for m in manifests.values() for _, raw, key in m.items]
+        found = movement.lookup(conn, [key for _, key in items], movement.raw_by_key(items))
         org = principal.organization_id
         problems: list[Problem] = []
         created: list[dict[str, Any]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -99,9 +99,13 @@ def parse_codes(raw: Iterable[str]) -> list[tuple[str, str]]:
     return out
 
 
-def lookup(conn: Connection, keys: Sequence[str]) -> dict[str, Item]:
+def lookup(
+    conn: Connection, keys: Sequence[str], raw: Mapping[str, str] | None = None
+) -> dict[str, Item]:
     """Items by canonical code, ``sscc:<digits>`` or ``serial:<gtin>:<serial>``, regardless
-    of owner; every serial in one query."""
+    of owner; every serial in one query. With the scans' ``raw`` text by key, a code no unit
+    has that came as a Digital Link or element string is tried as its brand's serial too (a
+    brand's serial may read as a unit code): one more query for all of them."""
     codes = [k for k in keys if not k.startswith(("sscc:", "serial:"))]
     found = supply.find_items(conn, codes)
     serials = {(k[7:21], k[22:]): k for k in keys if k.startswith("serial:")}
@@ -112,7 +116,32 @@ def lookup(conn: Connection, keys: Sequence[str]) -> dict[str, Item]:
             item = supply.find_container_by_sscc(conn, key.removeprefix("sscc:"))
             if item is not None:
                 found[key] = item
+    if raw:
+        _as_brand_serials(conn, [k for k in keys if k not in found], raw, found)
     return found
+
+
+def _as_brand_serials(
+    conn: Connection, keys: Sequence[str], raw: Mapping[str, str], found: dict[str, Item]
+) -> None:
+    retry: dict[tuple[str, str], str] = {}
+    for key in keys:
+        text = raw.get(key)
+        if text is None or key.startswith(("sscc:", "serial:")):
+            continue
+        try:
+            scan = parse_scan(text)
+        except ScanError:
+            continue
+        if scan.gtin is not None and scan.serial is not None:
+            retry[(scan.gtin, scan.serial)] = key
+    for pair, unit in supply.find_units_by_serial(conn, retry).items():
+        found[retry[pair]] = unit
+
+
+def raw_by_key(parsed: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """``{key: raw scan}`` of ``(raw, key)`` pairs, for :func:`lookup`."""
+    return {key: text for text, key in parsed if key is not None}
 
 
 def visible(item: Item, organization_id: int) -> bool:
@@ -124,7 +153,7 @@ def resolve(conn: Connection, principal: Principal, raw: Iterable[str]) -> list[
     parsed = parse_codes(raw)
     if not parsed:
         raise ValidationError("name at least one code")
-    found = lookup(conn, [key for _, key in parsed])
+    found = lookup(conn, [key for _, key in parsed], raw_by_key(parsed))
     missing = [
         key
         for _, key in parsed
@@ -140,13 +169,16 @@ def resolve(conn: Connection, principal: Principal, raw: Iterable[str]) -> list[
     return [found[key] for _, key in parsed]
 
 
-def codes_of(conn: Connection, keys: Sequence[str]) -> list[str]:
+def codes_of(
+    conn: Connection, keys: Sequence[str], raw: Mapping[str, str] | None = None
+) -> list[str]:
     """``keys`` with every ``serial:`` key replaced by its unit's code (kept when unknown),
-    for the queries that take codes."""
-    serials = [k for k in keys if k.startswith("serial:")]
-    if not serials:
+    for the queries that take codes; with ``raw``, also a code no unit has that its scan
+    names as a brand's serial (see :func:`lookup`)."""
+    asked = list(keys) if raw else [k for k in keys if k.startswith("serial:")]
+    if not asked:
         return list(keys)
-    found = lookup(conn, serials)
+    found = lookup(conn, asked, raw)
     return [found[k].code if k in found else k for k in keys]
 
 

@@ -283,6 +283,7 @@ def _check_scope(conn: Connection, principal: Principal, scope: Scope) -> tuple[
         if c.strip().upper() not in boxes
     ]
     codes: list[str] = []
+    raw_of: dict[str, str] = {}
     for raw in scope.unit_codes:
         try:
             scan = parse_scan(raw)
@@ -299,7 +300,8 @@ def _check_scope(conn: Connection, principal: Principal, scope: Scope) -> tuple[
             )
         else:
             codes.append(movement.scan_key(scan))
-    codes = movement.codes_of(conn, codes)  # a brand's own serials, by their unit's code
+            raw_of[codes[-1]] = raw
+    codes = movement.codes_of(conn, codes, raw_of)  # a brand's own serials, by their code
     ids = store.unit_ids_by_code(conn, codes, owners) if codes else {}
     problems += [
         {
@@ -809,7 +811,7 @@ def confirm(
         raise ValidationError("name at least one code")
     with rt.db.transaction() as conn:
         now = rt.clock()
-        keys = movement.codes_of(conn, [k for _, k in parsed])
+        keys = movement.codes_of(conn, [k for _, k in parsed], movement.raw_by_key(parsed))
         if location_id is not None:
             org_store.get_location(conn, principal.organization_id, location_id)
         found = store.units_in_active_recalls(conn, keys)
@@ -865,7 +867,7 @@ def _named_or_all(
     parsed = movement.parse_codes(list(codes))
     if not parsed:
         raise ValidationError("name at least one code, or choose all units")
-    keys = movement.codes_of(conn, [k for _, k in parsed])
+    keys = movement.codes_of(conn, [k for _, k in parsed], movement.raw_by_key(parsed))
     return store.recall_unit_ids(recall_id, *conditions, codes=keys), keys
 
 

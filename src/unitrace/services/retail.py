@@ -172,7 +172,8 @@ def _resolve(
     keys = [key for _, key in parsed]
     found = store.find_units(conn, keys)
     if len(found) < len(keys):  # cases and pallets, by code or SSCC
-        found.update(movement.lookup(conn, [k for k in keys if k not in found]))
+        missing = [k for k in keys if k not in found]
+        found.update(movement.lookup(conn, missing, movement.raw_by_key(parsed)))
     org = principal.organization_id
     hidden = [
         found[k]

@@ -654,7 +654,7 @@ def _classify(
     manifest status of the scanned units — whatever the number of scans.
     """
     keys = [k for _, k, _ in parsed if k]
-    found = movement.lookup(conn, keys)
+    found = movement.lookup(conn, keys, movement.raw_by_key((r, k) for r, k, _ in parsed))
     prior_boxes, prior_units = store.scanned_ids(conn, shipment_id, accepted_only=False)
     covered_units = set(conn.execute(supply.units_in(prior_boxes, prior_units)).scalars())
     covered_boxes = set(conn.execute(supply.containers_in(prior_boxes)).scalars())
@@ -763,7 +763,7 @@ def scan(
         if shipment_id is None:
             if key is None:
                 raise ValidationError(f"not a code: {error}")
-            item = movement.lookup(conn, [key]).get(key)
+            item = movement.lookup(conn, [key], {key: text}).get(key)
             found = _find_incoming(conn, principal, item) if item else None
             if found is None:
                 raise NotFoundError("no shipment in transit to you carries this code")
@@ -775,7 +775,8 @@ def scan(
         message = scan_row.pop("message")
         store.insert_scan(conn, **scan_row)
         scanned, expected = _progress(conn, shipment_id)
-        item = movement.lookup(conn, [key]).get(key) if key and scan_row["code"] else None
+        known = movement.lookup(conn, [key], {key: text}) if key and scan_row["code"] else {}
+        item = known.get(key) if key else None
         kind = (item.container_kind if item.kind == "container" else "unit") if item else None
         return ScanOutcome(
             raw=text,
@@ -1100,7 +1101,8 @@ def _mark_rejected(
     bad = [raw for raw, key, _ in parsed if key is None]
     if bad:
         raise ValidationError(f"not a code: {bad[0][:40]}")
-    found = movement.lookup(conn, [k for _, k, _ in parsed if k])
+    keys = [k for _, k, _ in parsed if k]
+    found = movement.lookup(conn, keys, movement.raw_by_key((r, k) for r, k, _ in parsed))
     by_code = {s["code"]: s for s in all_scans if s["code"] and s["result"] == "expected"}
     flag: list[int] = []
     add: list[dict[str, Any]] = []
