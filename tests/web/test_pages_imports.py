@@ -8,7 +8,7 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.factories import make_org
+from tests.factories import make_batch, make_org, make_product
 from tests.web.test_pages import email_of, hidden, log_in
 from unitrace.domain.model import Principal
 from unitrace.services import catalog
@@ -70,3 +70,21 @@ def test_upload_check_and_import_from_the_imports_page(
         assert log_in(client, email_of(stranger)).status_code == 303
         assert client.get(f"/imports/{ids[0]}").status_code == 404
         assert "Blue Dream" not in client.get("/imports").text
+
+
+def test_guessable_serials_are_imported_from_the_page_only_with_the_box_ticked(
+    rt: Runtime, app: FastAPI, brand: Principal
+) -> None:
+    batch = make_batch(rt, brand, make_product(rt, brand, gtin="09506000134352"))
+    body = "lot_number,serial\n" + "".join(f"{batch.lot_number},{n}\n" for n in (5, 6, 7, 8))
+    with TestClient(app, follow_redirects=False) as client:
+        assert log_in(client, email_of(brand)).status_code == 303
+        page = client.get("/imports")
+        assert 'name="allow_guessable"' in page.text
+        token = hidden(page.text, "csrf_token")
+        sent = {"csrf_token": token, "kind": "serials", "action": "import"}
+        files = {"file": ("serials.csv", body.encode(), "text/csv")}
+        refused = client.post("/imports", data=sent, files=files)
+        assert refused.status_code == 422 and "count up by 1" in refused.text
+        done = client.post("/imports", data=sent | {"allow_guessable": "yes"}, files=files)
+        assert done.status_code == 200 and "4 rows imported" in done.text

@@ -286,6 +286,17 @@ def _scanned(line: int, raw: str, reading: Reading) -> str | None:
     if scan.kind is ScanKind.SSCC:
         reading.add(Problem(line, "code", raw[:200], "an SSCC names a case or pallet: list units"))
         return None
+    if scan.kind is ScanKind.SERIAL:
+        reading.add(
+            Problem(
+                line,
+                "code",
+                raw[:200],
+                f"(01){scan.gtin}(21){scan.value} is a serial its brand printed: this upload "
+                "names units by their unitrace code (a units export lists both)",
+            )
+        )
+        return None
     return scan.value
 
 

@@ -78,6 +78,7 @@ def upload(request: Request, rt: RuntimeDep, viewer: ViewerDep, form: CheckedFor
         upload.file,
         filename=upload.filename,
         dry_run=form.get("action") == "check",
+        allow_guessable=form.get("allow_guessable") == "yes",
     )
     status = 200 if outcome.ok else 422
     return _page(request, rt, viewer, kind=kind, outcome=outcome, status_code=status)
