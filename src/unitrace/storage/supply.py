@@ -8,6 +8,7 @@ one UPDATE whose row count the caller checks, never a loop of single-row stateme
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +22,8 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    or_,
     select,
-    tuple_,
     union,
     update,
 )
@@ -121,17 +122,25 @@ def printed_serial() -> Any:
 def find_units_by_serial(
     conn: Connection, pairs: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], Item]:
-    """Units by ``(GTIN, serial their brand printed)``, whoever they belong to, in one query
-    (the GTIN's product, then its unique ``(product_id, external_serial)`` index)."""
-    wanted = sorted(set(pairs))
-    if not wanted:
+    """Units by ``(GTIN, serial their brand printed)``, whoever they belong to, in one query:
+    per GTIN its product (products.gtin is unique), then index seeks on the unique
+    ``(product_id, external_serial)`` (a row-value IN would scan the index instead)."""
+    by_gtin: dict[str, set[str]] = defaultdict(set)
+    for gtin, serial in pairs:
+        by_gtin[gtin].add(serial)
+    if not by_gtin:
         return {}
-    rows = conn.execute(
-        UNIT_ITEM.where(
-            units.c.external_serial.is_not(None),
-            tuple_(products.c.gtin, units.c.external_serial).in_(wanted),
+    wanted = or_(
+        *(
+            and_(
+                units.c.product_id
+                == select(products.c.id).where(products.c.gtin == gtin).scalar_subquery(),
+                units.c.external_serial.in_(sorted(serials)),
+            )
+            for gtin, serials in sorted(by_gtin.items())
         )
-    ).mappings()
+    )
+    rows = conn.execute(UNIT_ITEM.where(wanted)).mappings()
     return {(row["gtin"], row["external_serial"]): unit_item(row) for row in rows}
 
 
