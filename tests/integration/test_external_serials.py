@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.factories import make_batch, make_org, make_product
+from tests.factories import make_batch, make_location, make_org, make_product
 from unitrace.domain import epcis
 from unitrace.domain.codes import generate_code
 from unitrace.domain.lifecycle import Operation
-from unitrace.domain.model import LabStatus, Principal
-from unitrace.errors import NotFoundError
+from unitrace.domain.model import LabStatus, OrganizationKind, Principal
+from unitrace.domain.recalls import Scope
+from unitrace.errors import NotFoundError, OperationRefusedError
 from unitrace.services import (
     audit,
     catalog,
@@ -29,6 +30,7 @@ from unitrace.services import (
     imports,
     labels,
     movement,
+    recalls,
     retail,
     support,
     units,
@@ -333,6 +335,7 @@ def test_a_brands_serial_that_reads_as_a_unit_code_is_still_found_by_its_gtin(
     with rt.db.read() as conn:
         (found,) = movement.resolve(conn, brand.who, [link])
     assert (found.printed, found.code != serial) == (serial, True)
+    assert units.get_unit_by_scan(rt, brand.who, link).unit.id == found.id
     changed = retail.change_disposition(
         rt, brand.who, operation=Operation.MARK_DAMAGED, codes=[f"(01){GTIN}(21){serial}"]
     )
@@ -356,3 +359,37 @@ def test_a_sales_file_naming_a_brands_serial_says_to_use_the_unit_code(
             "their unitrace code (a units export lists both)",
         )
     ]
+
+
+def test_a_brands_serial_is_sold_returned_recalled_and_confirmed_by_its_scans(
+    rt: Runtime, brand: Brand
+) -> None:
+    a, b, c = random_serials(3)
+    upload(rt, brand.who, csv([(brand.lot, a), (brand.lot, b), (brand.lot, c)]))
+    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
+    store = make_location(rt, retailer)
+    with rt.db.transaction() as conn:  # test setup: on the shelf, as receiving would leave them
+        conn.execute(
+            text(
+                "UPDATE units SET disposition = 'sellable_accessible', location_id = :s, "
+                "custodian_organization_id = :o WHERE external_serial IS NOT NULL"
+            ),
+            {"s": store, "o": retailer.organization_id},
+        )
+    retail.sell(rt, retailer, location_id=store, codes=[f"]d201{GTIN}21{a}"])
+    returned = retail.return_unit(
+        rt, retailer, location_id=store, code=f"(01){GTIN}(21){a}", action="restock"
+    )
+    assert returned.code == units.get_unit_by_scan(rt, retailer, f"(01){GTIN}(21){a}").unit.code
+    scope = Scope(unit_codes=(f"https://brand.example/01/{GTIN}/21/{b}", f"(01){GTIN}(21){c}"))
+    draft = recalls.RecallDraft(title="Mould", reason="Visible mould", severity="I", scope=scope)
+    recall = recalls.create_recall(rt, brand.who, draft)
+    assert recalls.activate(rt, brand.who, recall.id).units == 2
+    confirmed = recalls.confirm(
+        rt, retailer, codes=[f"https://brand.example/01/{GTIN}/21/{b}"], action="quarantined"
+    )
+    assert confirmed.units == 1
+    with pytest.raises(OperationRefusedError) as refused:
+        recalls.confirm(rt, retailer, codes=[f"(01){GTIN}(21)NO-SUCH-1"], action="returned")
+    assert f"(01){GTIN}(21)NO-SUCH-1" in str(refused.value)
+    assert audit.verify_chain(rt, retailer).ok and audit.verify_chain(rt, brand.who).ok

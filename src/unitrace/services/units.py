@@ -40,11 +40,17 @@ def get_unit_by_scan(rt: Runtime, principal: Principal, raw: str) -> UnitView:
     if scan.kind is ScanKind.SSCC:
         raise ValidationError("this is a case or pallet code: look it up under containers")
     if scan.kind is ScanKind.CODE:
-        return get_unit(rt, principal, scan.value)
+        try:
+            return get_unit(rt, principal, scan.value)
+        except NotFoundError:
+            if scan.gtin is None or scan.serial is None:
+                raise
+            # a brand's serial that reads as a unit code: found under its GTIN
+    serial = scan.value if scan.kind is ScanKind.SERIAL else str(scan.serial)
     with rt.db.read() as conn:
-        row = store.find_unit_by_serial(conn, principal.organization_id, scan.gtin, scan.value)
+        row = store.find_unit_by_serial(conn, principal.organization_id, scan.gtin, serial)
     if row is None:
-        raise NotFoundError(f"unit (01){scan.gtin}(21){scan.value} not found")
+        raise NotFoundError(f"unit (01){scan.gtin}(21){serial} not found")
     return _to_view(rt, row)
 
 
