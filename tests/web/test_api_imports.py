@@ -154,3 +154,28 @@ def test_guessable_serials_need_allow_guessable_and_then_say_so(
     assert accepted.status_code == 200, accepted.text
     result = accepted.json()["result"]
     assert (result["units"], result["guessable"], result["allow_guessable"]) == (5, True, True)
+
+
+def test_a_unit_with_a_brands_serial_shows_it_in_the_api_and_the_scan_lookup(
+    rt: Runtime, client: TestClient, brand: Principal, operator: Headers
+) -> None:
+    batch = make_batch(rt, brand, make_product(rt, brand, gtin="09506000134352"))
+    body = f"lot_number,serial\n{batch.lot_number},Kq7-pX2m9RvT4w\n"
+    done = client.post(
+        "/api/v1/imports/serials",
+        headers=operator,
+        files={"file": ("serials.csv", body.encode(), "text/csv")},
+    )
+    assert done.status_code == 200, done.text
+    found = client.get(
+        "/api/v1/lookup",
+        params={"scan": "https://brand.example/01/09506000134352/21/Kq7-pX2m9RvT4w"},
+        headers=operator,
+    )
+    assert found.status_code == 200, found.text
+    unit = found.json()
+    assert (unit["external_serial"], unit["serial_guessable"]) == ("Kq7-pX2m9RvT4w", False)
+    assert unit["digital_link"].endswith(f"/10/{batch.lot_number}/21/Kq7-pX2m9RvT4w")
+    assert unit["verification"]["weak_serial"] is False
+    by_code = client.get(f"/api/v1/units/{unit['code']}", headers=operator).json()
+    assert by_code["external_serial"] == "Kq7-pX2m9RvT4w"

@@ -53,6 +53,16 @@ class UnitPublic(Public):
     custodian_organization_id: int
     short_url: str
     digital_link: str | None = Field(description="GS1 Digital Link, when the product has a GTIN.")
+    external_serial: str | None = Field(
+        default=None,
+        description="The serial the brand printed itself (the `serials` import): what the "
+        "label, its Digital Link and the unit's events carry. Null for a unitrace code alone.",
+    )
+    serial_guessable: bool = Field(
+        default=False,
+        description="That serial was imported although it could be guessed: the public "
+        "verification calls the code alone weak evidence.",
+    )
     commissioned_at: dt.datetime
     updated_at: dt.datetime
 
