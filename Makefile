@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt bench bench-commission bench-lookup bench-labels-zpl bench-labels-pdf clean bench-event-hash bench-supply bench-recalls bench-imports bench-public docs
+.PHONY: help run test lint fmt bench bench-commission bench-lookup bench-labels-zpl bench-labels-pdf clean bench-event-hash bench-supply bench-recalls bench-imports bench-public bench-sellthrough docs
 
 help: ## Show this help
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,7 +39,7 @@ fmt: $(STAMP) ## Format and auto-fix with ruff
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: bench-lookup bench-commission bench-labels-zpl bench-labels-pdf bench-event-hash bench-supply bench-recalls bench-imports bench-public ## Run every benchmark (figures printed as name=value lines)
+bench: bench-lookup bench-commission bench-labels-zpl bench-labels-pdf bench-event-hash bench-supply bench-recalls bench-imports bench-public bench-sellthrough ## Run every benchmark (figures printed as name=value lines)
 
 bench-commission: $(STAMP) ## Commission 1,000,000 units on fresh SQLite (and PostgreSQL when UNITRACE_BENCH_POSTGRES_URL is set)
 	$(BIN)/python bench/bench_commission.py
@@ -67,6 +67,9 @@ bench-imports: $(STAMP) ## Validate and apply a 1,000,000-row sales CSV (UNITRAC
 
 bench-public: $(STAMP) ## Public verification over HTTP with wrk (1,000,000 units): JSON and page req/s, p99, under enumeration
 	$(BIN)/python bench/bench_public.py
+
+bench-sellthrough: $(STAMP) ## Sell-through by product and store for a brand with 10,000,000 units (UNITRACE_BENCH_UNITS to change)
+	$(BIN)/python -u bench/bench_sellthrough.py
 
 clean: ## Remove the virtualenv and caches (keeps unitrace.db)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

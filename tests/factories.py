@@ -28,13 +28,17 @@ _seq = itertools.count(1)
 
 
 def make_org(
-    rt: Runtime, *, kind: OrganizationKind = OrganizationKind.BRAND, name: str | None = None
+    rt: Runtime,
+    *,
+    kind: OrganizationKind = OrganizationKind.BRAND,
+    name: str | None = None,
+    market: str = "CA",
 ) -> Principal:
     """An organization with a location and an admin user; returns the admin's principal."""
     n = next(_seq)
     org = organizations.create_organization(
         rt,
-        organizations.OrganizationDraft(name or f"Org {n}", kind, f"LIC-{n:05d}", "CA", None),
+        organizations.OrganizationDraft(name or f"Org {n}", kind, f"LIC-{n:05d}", market, None),
     )
     organizations.create_location(
         rt,

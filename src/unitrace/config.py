@@ -145,6 +145,14 @@ class Settings(BaseSettings):
         description="How often recorded public scans are written to the database, in seconds "
         "(and always when the server stops).",
     )
+    analytics_fold_seconds: float = Field(
+        default=5,
+        ge=0,
+        le=3600,
+        description="How often the server folds newly recorded receipts and sales into the "
+        "sell-through figures, in seconds, so reports find them ready (a report folds what is "
+        "left anyway). 0: only when a report asks.",
+    )
     scan_retention_days: int = Field(
         default=400,
         ge=1,

@@ -33,6 +33,11 @@ def test_the_reports_page_draws_its_charts_without_script_or_policy_violations(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Reports")).to_be_visible()
     expect(page.get_by_test_id("sell-through")).to_be_visible()  # the demo sold units
+    expect(page.get_by_test_id("sell-through-chart")).to_be_visible()
+    page.get_by_label("Sell-through by", exact=True).select_option("retailer")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="Sell-through by retailer")).to_be_visible()
+    expect(page.get_by_test_id("sell-through")).to_contain_text("Weeks of supply")
     page.get_by_label("Scans by", exact=True).select_option("region")
     page.get_by_label("Period", exact=True).select_option("month")
     page.get_by_role("button", name="Show").click()

@@ -36,5 +36,16 @@ def test_the_reports_page_shows_sell_through_and_scans_with_their_downloads(
     ]
     periods = client.get("/api/v1/reports/scans?by=region&format=csv&table=periods").text
     assert periods.removeprefix("\ufeff").splitlines()[1].startswith("CA,CA,")
+    # the trend chart: one bar per month for the sale, the supplied line over it
+    assert 'data-testid="sell-through-chart"' in page.text and "<polyline" in page.text
+    # grouped by market: one row, CA, with what is on hand now
+    by_market = client.get("/reports", params={"st_by": "market"})
+    table = by_market.text.split('data-testid="sell-through"')[1].split("</table>")[0]
+    assert ">CA</th>" in table and "Sell-through by market" in by_market.text
+    assert "On hand" in table and ">3</td>" in table  # 4 delivered, 1 sold
+    # an unknown grouping falls back to the usual one
+    assert "Sell-through by product and store" in client.get("/reports?st_by=colour").text
+    trend = client.get("/api/v1/reports/sell-through?by=market&period=month").json()
+    assert [(i["market"], i["supplied"], i["sold"]) for i in trend["items"]] == [("CA", 4, 1)]
     bad = client.get("/reports", params={"since": "yesterday"})
     assert bad.status_code == 200 and "is not a date" in bad.text

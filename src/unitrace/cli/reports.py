@@ -18,46 +18,56 @@ app = typer.Typer(help="Reports computed from the event log.")
 def sell_through(
     ctx: typer.Context,
     org: OrgOption,
+    by: Annotated[
+        str,
+        typer.Option(help="product, batch, brand, store, retailer, market; comma-separated."),
+    ] = "product,store",
+    period: Annotated[
+        str | None, typer.Option(help="Also per day, week or month (a time series).")
+    ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Units supplied, sold and returned per product and store, and the sell-through rate."""
+    """Units supplied, sold and returned, sell-through, on hand and weeks of supply, grouped
+    by product and store (or as --by says) over whole UTC days."""
     rt, principal = acting_for(ctx, org)
     rows = analytics.sell_through(
-        rt, principal, since=moment(since, "--since"), until=moment(until, "--until")
+        rt,
+        principal,
+        by=by,
+        period=period,
+        since=moment(since, "--since"),
+        until=moment(until, "--until"),
     )
+    records = [analytics.sell_through_record(r) for r in rows]
     if as_json:
-        print_json(
-            [{**vars(r), "net_sold": r.net_sold, "sell_through": r.sell_through} for r in rows]
-        )
+        print_json(records)
         return
+    shown = [c for c in analytics.sell_through_columns(by, period) if not c.endswith("_id")]
     print_table(
-        (
-            "Product",
-            "Retailer",
-            "Store",
-            "Supplied",
-            "Sold",
-            "Returned",
-            "Sell-through",
-            "Median days on shelf",
-        ),
-        [
-            (
-                r.product_name,
-                r.retailer_name,
-                r.store_name,
-                r.supplied,
-                r.sold,
-                r.returned,
-                "—" if r.sell_through is None else f"{r.sell_through:.0%}",
-                "—" if r.median_days is None else f"{r.median_days:g}",
-            )
-            for r in rows
-        ],
-        title=f"Sell-through: {len(rows)} product and store pairs",
+        [_HEADINGS.get(c, c.replace("_", " ").capitalize()) for c in shown],
+        [[_cell(c, record[c]) for c in shown] for record in records],
+        title=f"Sell-through: {len(rows)} rows",
     )
+
+
+_HEADINGS = {
+    "sell_through": "Sell-through",
+    "median_days": "Median days on shelf",
+    "mean_days": "Mean days on shelf",
+    "lot_number": "Lot",
+}
+
+
+def _cell(column: str, value: object) -> object:
+    if value is None:
+        return "—"
+    if column == "sell_through" and isinstance(value, float):
+        return f"{value:.0%}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value
 
 
 @app.command("scans")

@@ -14,9 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from unitrace.domain.epcis import GENESIS
 from unitrace.storage.prepared import Prepared, db_bool, db_time
 from unitrace.storage.schema import (
+    analytics_pending,
     event_chains,
     event_containers,
-    analytics_pending,
     event_units,
     events,
     products,

@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from unitrace import __version__
 from unitrace.config import Settings
+from unitrace.services import analytics
 from unitrace.services.runtime import Runtime, build_runtime
 from unitrace.web.errors import install_error_handlers
 from unitrace.web.limits import UploadLimit
@@ -42,9 +43,12 @@ class UnitraceApp(FastAPI):
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the scan log's writer with the server; on shutdown, write what is buffered."""
+    """Start the scan log's writer and the sell-through folder with the server; on
+    shutdown, stop the folder and write what is buffered."""
     site: PublicSite = app.state.public_site
     site.scan_log.start()
+    folder = analytics.Folder(site.rt)
+    folder.start()
     # Everything built so far lives as long as the server: keep it out of the collector's
     # full passes, which would otherwise walk it again and again under load.
     gc.freeze()
@@ -54,6 +58,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        folder.close()
         site.scan_log.close()
 
 

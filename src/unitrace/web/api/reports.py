@@ -13,22 +13,6 @@ from unitrace.web.deps import ApiPrincipal, RuntimeDep
 
 router = APIRouter(tags=["reports"])
 
-SELL_THROUGH_COLUMNS = (
-    "product_id",
-    "product_name",
-    "store_id",
-    "store_name",
-    "city",
-    "retailer_name",
-    "market",
-    "supplied",
-    "sold",
-    "returned",
-    "net_sold",
-    "sell_through",
-    "median_days",
-    "mean_days",
-)
 SCAN_TABLES = {
     "periods": ("key", "label", "period", "scans", "units_scanned", "suspicious"),
     "share": ("key", "label", "units", "units_scanned", "share_scanned"),
@@ -36,6 +20,8 @@ SCAN_TABLES = {
 }
 Since = Annotated[dt.datetime | None, Query(description="From this time (with a zone).")]
 Until = Annotated[dt.datetime | None, Query(description="Until this time, exclusive.")]
+SinceDay = Annotated[dt.date | None, Query(description="From this UTC day (YYYY-MM-DD).")]
+UntilDay = Annotated[dt.date | None, Query(description="Until this UTC day, exclusive.")]
 Format = Annotated[Literal["json", "csv"], Query(description="JSON (default) or CSV.")]
 
 
@@ -48,10 +34,6 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]], name: str) -> Res
     )
 
 
-def sell_through_rows(rows: list[analytics.SellThroughRow]) -> list[dict[str, Any]]:
-    return [{**vars(r), "net_sold": r.net_sold, "sell_through": r.sell_through} for r in rows]
-
-
 @router.get(
     "/reports/sell-through",
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
@@ -59,23 +41,43 @@ def sell_through_rows(rows: list[analytics.SellThroughRow]) -> list[dict[str, An
 def sell_through(
     rt: RuntimeDep,
     principal: ApiPrincipal,
-    since: Since = None,
-    until: Until = None,
+    by: Annotated[
+        str,
+        Query(
+            description="Group by one or more of product, batch, brand, store, retailer, "
+            "market, comma-separated (regulators: product, brand, retailer, market)."
+        ),
+    ] = "product,store",
+    period: Annotated[
+        Literal["day", "week", "month"] | None,
+        Query(description="Also per day, week (from Monday) or month: a time series."),
+    ] = None,
+    since: SinceDay = None,
+    until: UntilDay = None,
     format: Format = "json",
 ) -> Any:
-    """Units supplied to each store (received for sale), sold and returned there, per product,
-    and the sell-through rate (net sold over supplied). A brand sees its units in every store;
-    a retailer every brand's units in its stores. Undone sales and receipts do not count.
-    ``format=csv`` gives the same table as formula-safe CSV."""
-    rows = sell_through_rows(analytics.sell_through(rt, principal, since=since, until=until))
+    """Units supplied to stores (received for sale), sold and returned there, net sold, the
+    sell-through rate (net sold over supplied), units on hand now, weeks of supply and days
+    on shelf, grouped as asked and optionally per period. A brand sees its units in every
+    store; a retailer every brand's units in its stores; a regulator its market's stores, at
+    market level. Undone sales and receipts do not count. ``format=csv`` gives the same
+    table as formula-safe CSV."""
+    rows = [
+        analytics.sell_through_record(r)
+        for r in analytics.sell_through(
+            rt, principal, by=by, period=period, since=since, until=until
+        )
+    ]
+    columns = analytics.sell_through_columns(by, period)
     if format == "csv":
-        return _csv(SELL_THROUGH_COLUMNS, rows, "sell-through")
+        return _csv(columns, rows, "sell-through")
     return {
+        "by": by,
+        "period": period,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "items": [
-            {**{c: row[c] for c in SELL_THROUGH_COLUMNS}, "shelf_days": row["shelf_days"]}
-            for row in rows
+            {**{c: row[c] for c in columns}, "shelf_days": row["shelf_days"]} for row in rows
         ],
     }
 

@@ -56,17 +56,24 @@ def reports(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> Response:
     by = by if by in analytics.SCAN_DIMENSIONS else "product"
     period = params.get("period") or ""
     period = period if period in analytics.PERIODS else "week"
+    groupings = analytics.sell_through_groupings(rt, viewer.principal)
+    st_by = params.get("st_by") or ""
+    st_by = st_by if st_by in groupings else groupings[0]
     errors: list[str] = []
     try:
         since, until = _day(params.get("since")), _day(params.get("until"))
-        selling = analytics.sell_through(rt, viewer.principal, since=since, until=until)
+        selling = analytics.sell_through(rt, viewer.principal, by=st_by, since=since, until=until)
+        trend = analytics.sell_through_trend(
+            rt, viewer.principal, period=period, since=since, until=until
+        )
         scans = analytics.scan_report(
             rt, viewer.principal, by=by, period=period, since=since, until=until
         )
     except ValidationError as exc:
         errors.append(exc.message)
         since = until = None
-        selling = analytics.sell_through(rt, viewer.principal)
+        selling = analytics.sell_through(rt, viewer.principal, by=st_by)
+        trend = analytics.sell_through_trend(rt, viewer.principal, period=period)
         scans = analytics.scan_report(rt, viewer.principal, by=by, period=period)
     totals: dict[str, int] = {}
     for row in scans.periods:
@@ -80,12 +87,34 @@ def reports(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> Response:
         if v
     }
     scan_query = {**query, "by": by, "period": period}
+    sold_bars = _columns([(t["period"], int(t["sold"])) for t in trend])
+    top = max([int(t["supplied"]) for t in trend] + [int(t["sold"]) for t in trend] + [1])
+    supplied_points = [
+        {
+            "x": round(bar["x"] + bar["width"] / 2, 1),
+            "y": round(CHART_HEIGHT - 20 - int(t["supplied"]) / top * (CHART_HEIGHT - 20), 1),
+            "label": t["period"],
+            "value": int(t["supplied"]),
+        }
+        for bar, t in zip(sold_bars, trend, strict=True)
+    ]
+    if sold_bars:  # both series on one scale
+        scale = max(int(t["sold"]) for t in trend) / top
+        for bar in sold_bars:
+            bar["height"] = round(bar["height"] * scale, 1)
+            bar["y"] = round(CHART_HEIGHT - 20 - bar["height"], 1)
     return render(
         request,
         "reports.html",
         viewer,
         section="reports",
         selling=selling,
+        selling_dims=st_by.split(","),
+        trend=trend,
+        trend_bars=sold_bars,
+        supplied_line=" ".join(f"{p['x']},{p['y']}" for p in supplied_points),
+        supplied_points=supplied_points,
+        groupings=groupings,
         scans=scans,
         series=_columns(sorted(totals.items())),
         chart={"width": CHART_WIDTH, "height": CHART_HEIGHT},
@@ -94,11 +123,14 @@ def reports(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> Response:
             "until": params.get("until", "") if not errors else "",
             "by": by,
             "period": period,
+            "st_by": st_by,
         },
         dimensions=analytics.SCAN_DIMENSIONS,
         periods=analytics.PERIODS,
         downloads={
-            "sell_through": "/api/v1/reports/sell-through?" + urlencode(query),
+            "sell_through": "/api/v1/reports/sell-through?" + urlencode({**query, "by": st_by}),
+            "trend": "/api/v1/reports/sell-through?"
+            + urlencode({**query, "by": "market", "period": period}),
             "scans": "/api/v1/reports/scans?" + urlencode(scan_query),
         },
         form_errors=errors,
