@@ -154,6 +154,7 @@ def _show(view: UnitView) -> None:
             ("Product", f"{view.product_name} (ID {unit.product_id})"),
             ("Lot", f"{view.lot_number} (batch {unit.batch_id})"),
             ("GTIN", view.gtin),
+            ("Printed serial", unit.external_serial),
             ("Location", view.location_name),
             ("Short URL", view.short_url),
             ("Digital Link", view.digital_link),
