@@ -123,10 +123,10 @@ def _standing_receipt_time(conn: Connection, unit_id: Any, store_id: Any, before
     )
 
 
-def fold(conn: Connection, *, limit: int = 1_000) -> int:
-    """Fold up to ``limit`` queued receipts and sales (the oldest first, so an event is
-    always folded no later than its error declaration) into the daily figures; how many
-    events it took.
+def fold(conn: Connection, *, limit: int = 1_000, unit_budget: int = 50_000) -> int:
+    """Fold the oldest queued receipts and sales, up to ``limit`` events and about
+    ``unit_budget`` units (always at least one event; the oldest first, so an event is never folded after
+    its error declaration), into the daily figures; how many events it took.
 
     Runs in the caller's write transaction: the claimed events' facts, shelf days and their
     removal from the queue commit together, and a bounded batch keeps the transaction short.
@@ -134,12 +134,22 @@ def fold(conn: Connection, *, limit: int = 1_000) -> int:
     each other (SQLite writers are serialized anyway)."""
     if conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(_FOLD_LOCK)))
-    oldest = (
-        select(analytics_pending.c.event_row_id)
+    queue = (
+        select(
+            analytics_pending.c.event_row_id,
+            (
+                func.sum(events.c.quantity).over(order_by=analytics_pending.c.event_row_id)
+                - events.c.quantity
+            ).label("before"),
+        )
+        .join(events, events.c.id == analytics_pending.c.event_row_id)
         .where(analytics_pending.c.claimed == false())
         .order_by(analytics_pending.c.event_row_id)
         .limit(limit)
+        .subquery("queue")
     )
+    # the oldest events, as many as fit in the budget (at least one)
+    oldest = select(queue.c.event_row_id).where(queue.c.before < unit_budget)
     claimed = execute_counted(
         conn,
         update(analytics_pending)
