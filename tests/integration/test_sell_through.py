@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
+import statistics
 import time
 from collections import Counter
 from typing import Any
@@ -348,3 +350,121 @@ def test_a_fold_in_small_batches_equals_one_fold(rt: Runtime, clock: FixedClock)
         "days_0_7": 3, "days_8_14": 1, "days_15_30": 0, "days_31_60": 0, "days_over_60": 0,
     }  # fmt: skip
     assert (row.median_days, row.mean_days) == (5.0, 5.0)
+
+
+def test_a_generated_market_matches_figures_worked_out_independently(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    """Two brands, three retailers in two markets, six stores and 2,400 units moving through
+    shipments, baskets at the tills over three weeks, returns (restocked or quarantined):
+    every grouping the report offers is compared with figures tallied here as things
+    happened."""
+    rng = random.Random(20261206)
+    brands = [make_org(rt, name=f"Brand {b}") for b in "AB"]
+    retailers = [
+        make_org(rt, kind=OrganizationKind.RETAILER, name=f"Shop {r}", market=market)
+        for r, market in (("X", "CA"), ("Y", "CA"), ("Z", "NV"))
+    ]
+    stores = [(retailer, make_location(rt, retailer)) for retailer in retailers for _ in "12"]
+    market_of = {r.organization_id: m for r, m in zip(retailers, ("CA", "CA", "NV"), strict=True)}
+    tally: Counter[tuple[str, ...]] = Counter()  # (figure, dimension, key...) -> count
+    where: dict[str, tuple[Principal, int]] = {}
+    owner: dict[str, tuple[Principal, int, int]] = {}  # code -> brand, product, batch
+    shelf: dict[str, dt.datetime] = {}
+    days_on_shelf: dict[tuple[int, int], list[int]] = {}
+
+    def count(figure: str, code: str, n: int = 1) -> None:
+        brand, product, batch = owner[code]
+        retailer, store = where[code]
+        for key in (
+            ("product_store", product, store),
+            ("batch", batch),
+            ("retailer", retailer.organization_id),
+            ("market", market_of[retailer.organization_id]),
+            ("brand_of_retailer", retailer.organization_id, brand.organization_id),
+        ):
+            tally[(figure, str(brand.organization_id), *map(str, key))] += n
+
+    for brand in brands:
+        for _ in range(2):
+            product = make_product(rt, brand)
+            for _ in range(2):
+                batch = make_batch(rt, brand, product)
+                for code in _commission(rt, brand, batch.id, 300):
+                    owner[code] = (brand, product.id, batch.id)
+    codes = sorted(owner)
+    rng.shuffle(codes)
+    for i, (retailer, store) in enumerate(stores):
+        chunk = codes[i * 400 : (i + 1) * 400]
+        for brand in brands:
+            mine = [c for c in chunk if owner[c][0] == brand]
+            deliver(rt, brand, retailer, store, mine)
+            for code in mine:
+                where[code] = (retailer, store)
+                shelf[code] = clock.now
+                count("supplied", code)
+    on_shelf = set(codes)
+    sold: set[str] = set()
+    for _ in range(21):
+        clock.advance(days=1)
+        for retailer, store in stores:
+            here = sorted(c for c in on_shelf if where[c][1] == store)
+            basket = rng.sample(here, k=min(len(here), rng.randint(5, 25)))
+            if not basket:
+                continue
+            retail.sell(rt, retailer, location_id=store, codes=basket)
+            for code in basket:
+                on_shelf.discard(code)
+                sold.add(code)
+                count("sold", code)
+                key = (owner[code][1], store)
+                days_on_shelf.setdefault(key, []).append((clock.now - shelf[code]).days)
+            if rng.random() < 0.5 and sold:
+                back = rng.choice(sorted(c for c in sold if where[c][1] == store) or [basket[0]])
+                action = rng.choice(["restock", "quarantine"])
+                retail.return_unit(rt, retailer, location_id=store, code=back, action=action)
+                sold.discard(back)
+                count("returned", back)
+                if action == "restock":
+                    on_shelf.add(back)
+
+    def figures(rows: list[analytics.SellThroughRow], *names: str) -> dict[tuple[str, ...], int]:
+        out: dict[tuple[str, ...], int] = {}
+        for r in rows:
+            for figure in ("supplied", "sold", "returned"):
+                if getattr(r, figure):
+                    out[(figure, *(str(getattr(r, n)) for n in names))] = getattr(r, figure)
+        return out
+
+    def expected(brand: Principal, dimension: str) -> dict[tuple[str, ...], int]:
+        return {
+            (figure, *rest): n
+            for (figure, name, dim, *rest), n in tally.items()
+            if name == str(brand.organization_id) and dim == dimension
+        }
+
+    # brands: by product and store, batch, retailer, market
+    for brand in brands:
+        by = analytics.sell_through
+        assert figures(by(rt, brand), "product_id", "store_id") == expected(brand, "product_store")
+        assert figures(by(rt, brand, by="batch"), "batch_id") == expected(brand, "batch")
+        assert figures(by(rt, brand, by="retailer"), "retailer_id") == expected(brand, "retailer")
+        assert figures(by(rt, brand, by="market"), "market") == expected(brand, "market")
+        assert {k[0] for k in expected(brand, "market")} == {"supplied", "sold", "returned"}
+        # on hand: what is still on a shelf (restocked returns included)
+        on_hand = Counter((owner[c][1], where[c][1]) for c in on_shelf if owner[c][0] == brand)
+        rows = by(rt, brand)
+        assert {(r.product_id, r.store_id): r.on_hand for r in rows} == {
+            key: on_hand[key] for key in {(r.product_id, r.store_id) for r in rows}
+        }
+        for r in rows:
+            days = days_on_shelf.get((r.product_id, r.store_id), [])
+            assert r.median_days == (statistics.median(days) if days else None)
+    # a retailer sees both brands in its own stores only
+    shop_x = retailers[0]
+    seen = figures(analytics.sell_through(rt, shop_x, by="brand"), "brand_id")
+    want: Counter[tuple[str, ...]] = Counter()
+    for (figure, _name, dim, *rest), n in tally.items():
+        if dim == "brand_of_retailer" and rest[0] == str(shop_x.organization_id):
+            want[(figure, rest[1])] += n
+    assert seen == dict(want)
