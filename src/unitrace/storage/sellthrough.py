@@ -30,6 +30,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     select,
     true,
     update,
@@ -125,8 +126,9 @@ def _standing_receipt_time(conn: Connection, unit_id: Any, store_id: Any, before
 
 def fold(conn: Connection, *, limit: int = 1_000, unit_budget: int = 50_000) -> int:
     """Fold the oldest queued receipts and sales, up to ``limit`` events and about
-    ``unit_budget`` units (always at least one event; the oldest first, so an event is never folded after
-    its error declaration), into the daily figures; how many events it took.
+    ``unit_budget`` units (always at least one event; the oldest first, so an event is
+    never folded after its error declaration), into the daily figures; how many events it
+    took.
 
     Runs in the caller's write transaction: the claimed events' facts, shelf days and their
     removal from the queue commit together, and a bounded batch keeps the transaction short.
@@ -394,7 +396,10 @@ def on_hand(conn: Connection, by: Sequence[str], scope: Scope) -> list[dict[str,
 
     Counted first per owner, place, product and batch straight off the partial index
     ``ix_units_on_hand`` (in its order, so without a sort), then named and grouped."""
-    where = [units.c.disposition == "sellable_accessible", units.c.location_id.is_not(None)]
+    # a literal, not a parameter: only then can the planner use the partial index, which
+    # covers the query (a parameter makes SQLite read every on-hand unit's row: 10x slower)
+    on_sale = units.c.disposition == literal_column("'sellable_accessible'")
+    where = [on_sale, units.c.location_id.is_not(None)]
     if scope.owner_id is not None:
         where.append(units.c.organization_id == scope.owner_id)
     index_order = (
