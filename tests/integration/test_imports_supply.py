@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -583,3 +584,57 @@ def test_broken_receipts_files_refuse_anything_unexpected_and_change_nothing(
         ],
     )
     assert other.status == "shipped"
+
+
+def _race(rt: Runtime, who: Principal, kind: str, content: str) -> list[Any]:
+    """The same file uploaded twice at the same moment."""
+    results: list[Any] = []
+    barrier = threading.Barrier(2)
+
+    def go() -> None:
+        barrier.wait()
+        results.append(upload(rt, who, kind, content))
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.parametrize("kind", ["returns", "shipments", "receipts"])
+def test_two_uploads_of_one_supply_file_racing_apply_it_once(
+    rt: Runtime, chain: Chain, kind: str
+) -> None:
+    c = chain.codes
+    if kind == "returns":
+        _sold(rt, chain, c[:2], chain.main)
+        who, content = chain.retailer, f"code,store\n{c[0]},Main Street\n{c[1]},Main Street\n"
+    elif kind == "shipments":
+        who = chain.brand
+        content = (
+            f"Shipment,Destination,Destination Location,Code\nPO-9,Green Leaf,Main Street,{c[0]}\n"
+        )
+    else:
+        shipped = _shipped(rt, chain, [c[0], c[1]])
+        who, content = (
+            chain.retailer,
+            f"Shipment,Code\n{shipped.number},{c[0]}\n{shipped.number},{c[1]}\n",
+        )
+    with rt.db.read() as conn:
+        events_before = conn.execute(text("SELECT count(*) FROM events")).scalar_one()
+    results = _race(rt, who, kind, content)
+    assert [r.status for r in results] == ["applied", "applied"], [r.problems for r in results]
+    assert sorted(r.replayed for r in results) == [False, True]
+    assert results[0].id == results[1].id and results[0].result == results[1].result
+    with rt.db.read() as conn:
+        added = conn.execute(text("SELECT count(*) FROM events")).scalar_one() - events_before
+        drafts = conn.execute(text("SELECT count(*) FROM shipments WHERE status = 'draft'"))
+        n_drafts = drafts.scalar_one()
+    # exactly one application: a second would have added its events (or a second draft)
+    if kind == "returns":
+        assert added == len(results[0].result["events"]) == 2  # one pair: one store, day, action
+    else:
+        assert added == (1 if kind == "receipts" else 0)
+    assert n_drafts == (1 if kind == "shipments" else 0)
