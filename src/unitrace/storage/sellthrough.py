@@ -295,10 +295,12 @@ def _grouped(
     by: Sequence[str],
     scope: Scope,
     *,
-    extra_where: Sequence[Any] = (),
-    period: str | None = None,
+    since: dt.date | None,
+    until: dt.date | None,
+    period: str | None,
 ) -> tuple[list[Any], Any, list[Any]]:
-    """(group columns labelled by dimension, FROM clause, WHERE) for a fact table."""
+    """(group columns labelled by dimension, FROM clause, WHERE) for a fact table over the
+    days ``[since, until)``."""
     store = aliased(locations, name="store")
     retailer = aliased(organizations, name="retailer")
     source: Any = fact
@@ -320,7 +322,11 @@ def _grouped(
     group = [columns[name].label(name) for name in by]
     if period is not None:
         group.append(_day_bucket(conn, fact.c.day, period).label("period"))
-    where = list(extra_where)
+    where = []
+    if since is not None:
+        where.append(fact.c.day >= since)
+    if until is not None:
+        where.append(fact.c.day < until)
     if scope.owner_id is not None:
         where.append(fact.c.owner_id == scope.owner_id)
     if scope.retailer_id is not None:
@@ -328,15 +334,6 @@ def _grouped(
     if scope.market is not None:
         where.append(retailer.c.market == scope.market)
     return group, source, where
-
-
-def _window(fact: Any, since: dt.date | None, until: dt.date | None) -> list[Any]:
-    where = []
-    if since is not None:
-        where.append(fact.c.day >= since)
-    if until is not None:
-        where.append(fact.c.day < until)
-    return where
 
 
 def facts(
@@ -350,9 +347,7 @@ def facts(
 ) -> list[dict[str, Any]]:
     """Supplied, sold, returned and shelf totals per group (and period) over the window."""
     f = sales_daily
-    group, source, where = _grouped(
-        conn, f, by, scope, extra_where=_window(f, since, until), period=period
-    )
+    group, source, where = _grouped(conn, f, by, scope, since=since, until=until, period=period)
     totals = [
         func.sum(f.c[name]).label(name)
         for name in ("supplied", "sold", "returned", "shelf_units", "shelf_seconds")
@@ -378,9 +373,7 @@ def shelf_histogram(
 ) -> list[dict[str, Any]]:
     """Per group (and period) and whole days on the shelf: how many sales took that long."""
     h = shelf_days_daily
-    group, source, where = _grouped(
-        conn, h, by, scope, extra_where=_window(h, since, until), period=period
-    )
+    group, source, where = _grouped(conn, h, by, scope, since=since, until=until, period=period)
     query = (
         select(*group, h.c.days, func.sum(h.c.units).label("units"))
         .select_from(source)
