@@ -87,6 +87,16 @@ def text_fields(form: FormData) -> dict[str, str]:
     }
 
 
+def day_start(raw: str | None) -> dt.datetime | None:
+    """A ``YYYY-MM-DD`` filter field as the start of that UTC day (None when empty)."""
+    if not raw:
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(raw), dt.time(), tzinfo=dt.UTC)
+    except ValueError:
+        raise ValidationError(f"{raw[:20]!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _when(value: dt.datetime | dt.date | None) -> str:
     if value is None:
         return "—"

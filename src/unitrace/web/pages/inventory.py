@@ -4,7 +4,6 @@ a server-drawn SVG chart over its table. Plain forms: nothing here needs script.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,6 +21,7 @@ from unitrace.web.pages.common import (
     CheckedForm,
     Viewer,
     ViewerDep,
+    day_start,
     optional_int,
     page_number,
     pager,
@@ -39,15 +39,6 @@ _Failure = (ValidationError, NotFoundError, ConflictError, OperationRefusedError
 
 def _status(exc: Exception) -> int:
     return 422 if isinstance(exc, ValidationError) else 409
-
-
-def _day(raw: str | None) -> dt.datetime | None:
-    if not raw:
-        return None
-    try:
-        return dt.datetime.combine(dt.date.fromisoformat(raw), dt.time(), tzinfo=dt.UTC)
-    except ValueError:
-        raise ValidationError(f"{raw[:20]!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _bars(views: list[CountView]) -> list[dict[str, Any]]:
@@ -78,7 +69,7 @@ def _list_page(
     location_id = optional_int(params.get("location_id"))
     errors: list[str] = list(extra.pop("form_errors", []))
     try:
-        since, until = _day(params.get("since")), _day(params.get("until"))
+        since, until = day_start(params.get("since")), day_start(params.get("until"))
         history = inventory.accuracy_history(
             rt, viewer.principal, location_id=location_id, since=since, until=until
         )

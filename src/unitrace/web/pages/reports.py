@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,20 +12,11 @@ from fastapi.responses import Response
 from unitrace.errors import ValidationError
 from unitrace.services import analytics
 from unitrace.web.deps import RuntimeDep
-from unitrace.web.pages.common import ViewerDep, render
+from unitrace.web.pages.common import ViewerDep, day_start, render
 
 router = APIRouter()
 CHART_WIDTH = 640
 CHART_HEIGHT = 160
-
-
-def _day(raw: str | None) -> dt.datetime | None:
-    if not raw:
-        return None
-    try:
-        return dt.datetime.combine(dt.date.fromisoformat(raw), dt.time(), tzinfo=dt.UTC)
-    except ValueError:
-        raise ValidationError(f"{raw[:20]!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _columns(values: list[tuple[str, int]]) -> list[dict[str, Any]]:
@@ -61,7 +51,7 @@ def reports(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> Response:
     st_by = st_by if st_by in groupings else groupings[0]
     errors: list[str] = []
     try:
-        since, until = _day(params.get("since")), _day(params.get("until"))
+        since, until = day_start(params.get("since")), day_start(params.get("until"))
         selling = analytics.sell_through(rt, viewer.principal, by=st_by, since=since, until=until)
         trend = analytics.sell_through_trend(
             rt, viewer.principal, period=period, since=since, until=until
