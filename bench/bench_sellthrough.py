@@ -107,7 +107,7 @@ def _times(dialect: str) -> tuple[str, str]:
     if dialect == "sqlite":
         day = "strftime('%Y-%m-%d %H:%M:%S.000000', '2026-01-05 10:00:00', '+' || {} || ' days')"
         return day.format("p.recv_day"), day.format("p.sale_day")
-    day = "(TIMESTAMPTZ '2026-01-05 10:00:00+00' + make_interval(days => {}))"
+    day = "(TIMESTAMPTZ '2026-01-05 10:00:00+00' + make_interval(days => CAST({} AS INTEGER)))"
     return day.format("p.recv_day"), day.format("p.sale_day")
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from fastapi.testclient import TestClient
 
+from tests.factories import make_org
 from tests.sell_through_data import one_store_selling
 from tests.web.test_pages import email_of, log_in
-from unitrace.domain.model import Principal
+from unitrace.domain.model import OrganizationKind, Principal
 from unitrace.services import scanlog, verification
 from unitrace.services.runtime import Runtime
 
@@ -49,3 +51,26 @@ def test_the_reports_page_shows_sell_through_and_scans_with_their_downloads(
     assert [(i["market"], i["supplied"], i["sold"]) for i in trend["items"]] == [("CA", 4, 1)]
     bad = client.get("/reports", params={"since": "yesterday"})
     assert bad.status_code == 200 and "is not a date" in bad.text
+
+
+def test_a_regulator_reads_its_market_and_a_retailer_its_stores(
+    rt: Runtime, client: TestClient, brand: Principal
+) -> None:
+    shop = one_store_selling(rt, brand)
+    regulator = make_org(rt, kind=OrganizationKind.REGULATOR)
+    assert log_in(client, email_of(regulator)).status_code == 303
+    page = client.get("/reports")
+    assert page.status_code == 200
+    assert "Sell-through by market" in page.text
+    choices = re.findall(r'<option value="([^"]+)"', page.text.split('id="f-st-by"')[1])
+    assert choices[:5] == ["market", "market,brand", "brand", "retailer", "product"]
+    table = page.text.split('data-testid="sell-through"')[1].split("</table>")[0]
+    assert ">CA</th>" in table and "25%" in table
+    # a store-level grouping is not offered, and asking for it falls back to the market
+    assert "Sell-through by market" in client.get("/reports?st_by=product,store").text
+    api = client.get("/api/v1/reports/sell-through?by=store")
+    assert api.status_code == 422 and "cannot group by 'store'" in api.text
+    client.cookies.clear()
+    assert log_in(client, email_of(shop.retailer)).status_code == 303
+    mine = client.get("/reports?st_by=brand").text
+    assert "Sell-through by brand" in mine and 'value="retailer"' not in mine
