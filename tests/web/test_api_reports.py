@@ -31,6 +31,41 @@ def test_sell_through_answers_per_product_and_store(
     assert client.get("/api/v1/reports/sell-through").status_code == 401
 
 
+def test_sell_through_groups_and_periods_as_asked_in_json_and_csv(
+    rt: Runtime, client: TestClient, brand: Principal, viewer: Headers
+) -> None:
+    shop = one_store_selling(rt, brand)
+    today = rt.clock().date().isoformat()
+    weekly = client.get(
+        "/api/v1/reports/sell-through",
+        params={"by": "batch,retailer", "period": "day", "since": today},
+        headers=viewer,
+    ).json()
+    assert (weekly["by"], weekly["period"], weekly["since"]) == ("batch,retailer", "day", today)
+    (item,) = weekly["items"]
+    assert (item["period"], item["supplied"], item["sold"]) == (today, 4, 1)
+    assert item["lot_number"] and item["retailer_id"] == shop.retailer.organization_id
+    assert "on_hand" not in item  # on hand is now, not per period
+    csv_text = client.get(
+        "/api/v1/reports/sell-through",
+        params={"by": "market", "format": "csv"},
+        headers=viewer,
+    ).text.removeprefix("\ufeff")
+    header, row = csv_text.splitlines()[:2]
+    assert header == (
+        "market,supplied,sold,returned,net_sold,sell_through,on_hand,weeks_of_supply,"
+        "median_days,mean_days"
+    )
+    assert row.startswith("CA,4,1,0,1,0.25,3,")
+    for params, message in (
+        ({"by": "colour"}, "cannot group by 'colour'"),
+        ({"period": "fortnight"}, "period"),
+        ({"since": "yesterday"}, "since"),
+    ):
+        bad = client.get("/api/v1/reports/sell-through", params=params, headers=viewer)
+        assert bad.status_code == 422 and message in bad.text, bad.text
+
+
 def test_the_scan_report_counts_consumer_scans(
     rt: Runtime, client: TestClient, brand: Principal, viewer: Headers
 ) -> None:

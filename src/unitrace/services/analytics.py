@@ -322,7 +322,10 @@ def sell_through_columns(by: str | Sequence[str], period: str | None) -> tuple[s
     except rules.DimensionError as exc:
         raise ValidationError(str(exc)) from exc
     named = dict.fromkeys(c for d in dims for c in _NAMING[d])
-    return (*named, *(("period",) if period else ()), *SELL_THROUGH_FIGURES)
+    if period:  # on hand is now, not per period
+        figures = [f for f in SELL_THROUGH_FIGURES if f not in ("on_hand", "weeks_of_supply")]
+        return (*named, "period", *figures)
+    return (*named, *SELL_THROUGH_FIGURES)
 
 
 def sell_through_record(row: SellThroughRow) -> dict[str, Any]:
