@@ -345,22 +345,6 @@ def test_a_brands_serial_that_reads_as_a_unit_code_is_still_found_by_its_gtin(
     assert verification.verify(rt, serial).verdict.value == "unknown"  # by code: no such unit
 
 
-def test_a_sales_file_naming_a_brands_serial_says_to_use_the_unit_code(
-    rt: Runtime, brand: Brand
-) -> None:
-    content = f"code,store\nhttps://brand.example/01/{GTIN}/21/SN-77,Main Street\n"
-    refused = imports.run_import(rt, brand.who, "sales", io.BytesIO(content.encode()))
-    assert problems(refused) == [
-        (
-            2,
-            "code",
-            f"https://brand.example/01/{GTIN}/21/SN-77",
-            f"(01){GTIN}(21)SN-77 is a serial its brand printed: this upload names units by "
-            "their unitrace code (a units export lists both)",
-        )
-    ]
-
-
 def test_a_brands_serial_is_sold_returned_recalled_and_confirmed_by_its_scans(
     rt: Runtime, brand: Brand
 ) -> None:

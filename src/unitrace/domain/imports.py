@@ -30,7 +30,10 @@ class ImportKind(StrEnum):
     SERIALS = "serials"
 
 
-_CODE = "a unit code as printed, its short URL or its GS1 Digital Link (any case)"
+_CODE = (
+    "a unit code as printed, its short URL or its GS1 Digital Link (any case); or a Digital "
+    "Link or GS1 element string with the GTIN and the serial the unit's brand printed"
+)
 
 SALES = Layout(
     kind=ImportKind.SALES,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from unitrace.domain.tabular import Column, Layout
 
-_CODE = "a unit code as printed, its short URL or its GS1 Digital Link (any case)"
+_CODE = (
+    "a unit code as printed, its short URL or its GS1 Digital Link (any case); or a Digital "
+    "Link or GS1 element string with the GTIN and the serial the unit's brand printed"
+)
 
 RETURNS = Layout(
     kind="returns",

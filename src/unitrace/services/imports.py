@@ -111,17 +111,47 @@ class _Kind(Protocol):
 
 def _sale_message(reason: str, row: Mapping[str, Any]) -> str:
     if reason == "unknown":
-        try:
-            normalize_code(row["code"])
-        except InvalidCodeError as exc:  # a typo the quick reading let through
-            return str(exc)
-        return "unknown code: not a unit you hold"
+        return _unknown_message(row["code"], "unknown code: not a unit you hold")
     if reason == "elsewhere":
         return "the unit is not at this store"
     if reason == "expired":
         return f"the unit's batch expired on {row['expires_on']}, before this sale"
     state = refusal_reason(Operation.SELL, Disposition(reason)) or reason
     return MESSAGES.get(state, f"the unit is {reason.replace('_', ' ')}: not on sale")
+
+
+def _unknown_message(code: str | None, message: str) -> str:
+    """``message``, or what is wrong with a ``code`` the quick reading let through (None: the
+    row named a brand's serial, which gets the same message as an unknown code)."""
+    if code is not None:
+        try:
+            normalize_code(code)
+        except InvalidCodeError as exc:  # a typo the quick reading let through
+            return str(exc)
+    return message
+
+
+def shown(row: Mapping[str, Any]) -> str:
+    """How a staged row named its unit: the code, or ``(01)<gtin>(21)<serial>``."""
+    if row["code"] is not None:
+        return str(row["code"])
+    return f"(01){row['gtin']}(21){row['serial']}"
+
+
+def _is_serial(key: str) -> bool:
+    return key.startswith("serial:")
+
+
+def _split_serial(key: str) -> tuple[str, str]:
+    """``(gtin, serial)`` of a ``serial:<gtin>:<serial>`` key."""
+    return key[7:21], key[22:]
+
+
+def repeats(found: list[dict[str, Any]]) -> list[Problem]:
+    """Problems for rows naming a unit an earlier row names (by code and by serial)."""
+    return [
+        Problem(r["line"], "code", shown(r), f"the same unit is on row {r['first']}") for r in found
+    ]
 
 
 class _Sales:
@@ -140,6 +170,7 @@ class _Sales:
         # one event per store and day (UTC): [location, day, last sale, units] by group number
         self.groups: list[list[Any]] = []
         self.duplicates: list[tuple[int, str]] = []
+        self.serials = 0  # rows naming a unit by its brand's serial (their key is in codes)
         with rt.db.read() as conn:
             self.stores = store.store_lookup(conn, principal.organization_id)
 
@@ -156,9 +187,13 @@ class _Sales:
         store_of: dict[str, int | None] = {}
         for line, row in rows:
             raw = row["code"]
-            code = quick_code(raw) or _scanned(line, raw, reading)
-            if code is None:
-                continue
+            code = quick_code(raw)
+            if code is None or _LINKED_SERIAL in raw:  # perhaps a brand's serial (its key)
+                code = _keyed(line, raw, code, reading)
+                if code is None:
+                    continue
+                if _is_serial(code):
+                    self.serials += 1
             cell = row["store"]
             location = store_of.get(cell, -1)
             if location == -1:
@@ -210,30 +245,44 @@ class _Sales:
             if code in wanted and code not in first:
                 first[code] = line
         for line, code in self.duplicates:
-            reading.add(Problem(line, "code", code, f"the same unit is on row {first[code]}"))
+            reading.add(
+                Problem(
+                    line, "code", movement.shown_key(code), f"the same unit is on row {first[code]}"
+                )
+            )
 
     def apply(
         self, conn: Connection, principal: Principal, now: dt.datetime, dry_run: bool
     ) -> dict[str, Any]:
         org = principal.organization_id
-        store.stage_sales(
-            conn,
-            zip(
-                self.lines,
-                self.codes,
-                self.locations,
-                self.times,
-                self.cents,
-                self.grps,
-                strict=True,
-            ),
+        rows = zip(
+            self.lines, self.codes, self.locations, self.times, self.cents, self.grps, strict=True
         )
+        if not self.serials:
+            store.stage_sales(conn, rows)
+        else:  # the rows naming a brand's serial are staged apart, then resolved at once
+            by_serial = [
+                (line, *_split_serial(key), *rest)
+                for line, key, *rest in zip(
+                    self.lines,
+                    self.codes,
+                    self.locations,
+                    self.times,
+                    self.cents,
+                    self.grps,
+                    strict=True,
+                )
+                if _is_serial(key)
+            ]
+            store.stage_sales(conn, (r for r in rows if not _is_serial(r[1])), by_serial)
         self.codes = []  # the staging table holds them now
+        repeated = repeats(store.repeated_sales(conn, org)) if self.serials else []
         offenders, count = store.sale_offenders(conn, org, limit=_KEPT_PROBLEMS)
-        if count:
-            raise _Invalid(
+        if count or repeated:
+            _refuse(
+                repeated,
                 [
-                    Problem(r["line"], "code", r["code"], _sale_message(r["reason"], r))
+                    Problem(r["line"], "code", shown(r), _sale_message(r["reason"], r))
                     for r in offenders
                 ],
                 count,
@@ -276,8 +325,36 @@ class _Sales:
         return {"sold": changed, "events": event_ids}
 
 
+def _refuse(repeated: list[Problem], offenders: list[Problem], count: int) -> None:
+    """Raise :class:`_Invalid` with the repeated units and the other offenders (a repeated
+    row's other problems are its first row's)."""
+    lines = {p.line for p in repeated}
+    kept = [p for p in offenders if p.line not in lines]
+    problems = sorted(repeated + kept, key=lambda p: p.line or 0)
+    dropped = len(offenders) - len(kept)
+    raise _Invalid(problems[:_KEPT_PROBLEMS], count - dropped + len(repeated))
+
+
+_LINKED_SERIAL = "/21/"  # a Digital Link's serial: a brand's may look like a unit code
+
+
+def _keyed(line: int, raw: str, code: str | None, reading: Reading) -> str | None:
+    """The key of the unit a cell names: the ``code`` the quick reading took, unless the cell
+    is a Digital Link whose serial is a brand's (14 letters and digits read as a code, but
+    a unit code's check character is right); else :func:`_scanned`."""
+    if code is None:
+        return _scanned(line, raw, reading)
+    try:
+        scan = parse_scan(raw)
+    except ScanError:
+        return code  # as the quick reading took it: the lookup decides
+    return movement.scan_key(scan) if scan.kind is ScanKind.SERIAL else code
+
+
 def _scanned(line: int, raw: str, reading: Reading) -> str | None:
-    """The unit code in a cell the quick reading did not take; a problem when there is none."""
+    """The key of the unit named by a cell the quick reading did not take — its code, or
+    ``serial:<gtin>:<serial>`` for a serial its brand printed; a problem when there is
+    none."""
     try:
         scan = parse_scan(raw)
     except ScanError as exc:
@@ -286,18 +363,7 @@ def _scanned(line: int, raw: str, reading: Reading) -> str | None:
     if scan.kind is ScanKind.SSCC:
         reading.add(Problem(line, "code", raw[:200], "an SSCC names a case or pallet: list units"))
         return None
-    if scan.kind is ScanKind.SERIAL:
-        reading.add(
-            Problem(
-                line,
-                "code",
-                raw[:200],
-                f"(01){scan.gtin}(21){scan.value} is a serial its brand printed: this upload "
-                "names units by their unitrace code (a units export lists both)",
-            )
-        )
-        return None
-    return scan.value
+    return movement.scan_key(scan)
 
 
 # ---------------------------------------------------------------------------------------
@@ -305,21 +371,29 @@ def _scanned(line: int, raw: str, reading: Reading) -> str | None:
 
 
 class _RecallScope:
-    """Codes to add to the explicit scope of draft recalls, one per row."""
+    """Units to add to the explicit scope of draft recalls, one per row: by code or by the
+    serial their brand printed."""
 
     def __init__(self) -> None:
-        self.codes: dict[str, list[tuple[int, str]]] = {}  # recall number -> (line, code)
+        self.codes: dict[str, list[tuple[int, str]]] = {}  # recall number -> (line, key)
 
     def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None:
         seen: dict[tuple[str, str], int] = {}
         for line, row in rows:
-            code = quick_code(row["code"]) or _scanned(line, row["code"], reading)
+            raw = row["code"]
+            code = quick_code(raw)
+            if code is None or _LINKED_SERIAL in raw:
+                code = _keyed(line, raw, code, reading)
             if code is None:
                 continue
             number = row["recall"].strip().upper()
             earlier = seen.setdefault((number, code), line)
             if earlier != line:
-                reading.add(Problem(line, "code", code, f"the same unit is on row {earlier}"))
+                reading.add(
+                    Problem(
+                        line, "code", movement.shown_key(code), f"the same unit is on row {earlier}"
+                    )
+                )
                 continue
             self.codes.setdefault(number, []).append((line, code))
 
@@ -329,9 +403,12 @@ class _RecallScope:
         del now
         problems: list[Problem] = []
         added: dict[str, int] = {}
+        keys = [key for listed in self.codes.values() for _, key in listed]
+        # every brand's serial of the file by its unit's code, in one query (kept when none)
+        code_of = dict(zip(keys, movement.codes_of(conn, keys), strict=True))
         for number, listed in self.codes.items():
             recall_id, named, missing = recalls.add_codes_in(
-                conn, principal, number, [code for _, code in listed]
+                conn, principal, number, list(dict.fromkeys(code_of[k] for _, k in listed))
             )
             if recall_id is None:
                 problems.append(
@@ -340,11 +417,28 @@ class _RecallScope:
                     )
                 )
                 continue
-            lines = {code: line for line, code in listed}
-            problems += [
-                Problem(lines[code], "code", code, "unknown code: not one of your units")
-                for code in missing
-            ]
+            unknown = set(missing)
+            first: dict[str, int] = {}
+            for line, key in listed:
+                code = code_of[key]
+                if code in unknown:  # another's unit is as unknown as no unit
+                    problems.append(
+                        Problem(
+                            line,
+                            "code",
+                            movement.shown_key(key),
+                            "unknown code: not one of your units",
+                        )
+                    )
+                elif first.setdefault(code, line) != line:  # named by code and by serial
+                    problems.append(
+                        Problem(
+                            line,
+                            "code",
+                            movement.shown_key(key),
+                            f"the same unit is on row {first[code]}",
+                        )
+                    )
             added[number] = named
         if problems:
             problems.sort(key=lambda p: p.line or 0)

@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from unitrace.domain import epcis
-from unitrace.domain.codes import InvalidCodeError, normalize_code
 from unitrace.domain.epcis import EventDraft
 from unitrace.domain.lifecycle import RULES, Operation, refusal_reason
 from unitrace.domain.model import Disposition, OrganizationKind, Principal
@@ -38,9 +37,16 @@ from unitrace.services import eventlog, movement, retail, shipments
 from unitrace.services.imports import (
     _FUTURE_SLACK,
     _KEPT_PROBLEMS,
+    _LINKED_SERIAL,
     _DryRun,
     _Invalid,
-    _scanned,
+    _is_serial,
+    _keyed,
+    _refuse,
+    _split_serial,
+    _unknown_message,
+    repeats,
+    shown,
 )
 from unitrace.services.runtime import Runtime
 from unitrace.storage import imports as import_store
@@ -70,13 +76,9 @@ def _invalid(problems: list[Problem]) -> _Invalid:
 # Customer returns
 
 
-def _return_message(reason: str, code: str) -> str:
+def _return_message(reason: str, code: str | None) -> str:
     if reason == "unknown":
-        try:
-            normalize_code(code)
-        except InvalidCodeError as exc:
-            return str(exc)
-        return "unknown code: not a unit you sold"
+        return _unknown_message(code, "unknown code: not a unit you sold")
     if reason == "before_sale":
         return "the unit was sold after this return"
     if reason in ("not_custodian", "sold_elsewhere", "return_window_passed", "expired"):
@@ -105,7 +107,9 @@ class _Returns:
         seen: dict[str, int] = {}
         for line, row in rows:
             raw = row["code"]
-            code = quick_code(raw) or _scanned(line, raw, reading)
+            code = quick_code(raw)
+            if code is None or _LINKED_SERIAL in raw:
+                code = _keyed(line, raw, code, reading)
             if code is None:
                 continue
             location = self.stores.get(row["store"].strip().lower()) or self.stores.get(
@@ -121,7 +125,14 @@ class _Returns:
                 reading.add(Problem(line, "returned_at", utc.isoformat(), "is in the future"))
                 continue
             if code in seen:
-                reading.add(Problem(line, "code", code, f"the same unit is on row {seen[code]}"))
+                reading.add(
+                    Problem(
+                        line,
+                        "code",
+                        movement.shown_key(code),
+                        f"the same unit is on row {seen[code]}",
+                    )
+                )
                 continue
             seen[code] = line
             action = row["action"] or "restock"
@@ -132,12 +143,15 @@ class _Returns:
                 self.groups.append([location, utc.date(), action, utc, {}])
             group = self.groups[grp]
             group[3] = max(group[3], utc)
+            gtin, serial = _split_serial(code) if _is_serial(code) else (None, None)
             if row["reason"]:
-                group[4][code] = row["reason"]
+                group[4][code if serial is None else f"(01){gtin}(21){serial}"] = row["reason"]
             self.rows.append(
                 {
                     "line": line,
-                    "code": code,
+                    "code": code if serial is None else None,
+                    "gtin": gtin,
+                    "serial": serial,
                     "location_id": location,
                     "returned_at": utc,
                     "earliest_sale": utc - self.window,
@@ -156,13 +170,16 @@ class _Returns:
         if wrong_kind is not None:
             raise _invalid([wrong_kind])
         store.stage_returns(conn, self.rows)
+        by_serial = any(r["serial"] is not None for r in self.rows)
+        repeated = repeats(store.repeated_returns(conn, org)) if by_serial else []
         offenders, count = store.return_offenders(
             conn, org, across_stores=self.across, limit=_KEPT_PROBLEMS
         )
-        if count:
-            raise _Invalid(
+        if count or repeated:
+            _refuse(
+                repeated,
                 [
-                    Problem(r["line"], "code", r["code"], _return_message(r["reason"], r["code"]))
+                    Problem(r["line"], "code", shown(r), _return_message(r["reason"], r["code"]))
                     for r in offenders
                 ],
                 count,

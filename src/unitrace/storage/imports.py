@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from unitrace.storage.schema import (
     batch_analytes,
@@ -55,7 +56,9 @@ staged_sales = Table(
     "import_sales",
     _staging,
     Column("line", Integer, nullable=False),
-    Column("code", String(20), nullable=False),
+    Column("code", String(20)),  # NULL when the row names the unit by its brand's serial:
+    Column("gtin", String(14)),  # then the GTIN and the serial it printed
+    Column("serial", String(20)),
     Column("location_id", Integer, nullable=False),
     # microseconds since 1970-01-01 UTC, and cents (-1: no price): plain integers travel into
     # the staging table at the driver's full speed; SQL turns them into a time and a price
@@ -157,13 +160,27 @@ __all__ = ["IntegrityError"]
 # Staging
 
 
-def stage_sales(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+def stage_sales(
+    conn: Connection,
+    rows: Iterable[tuple[Any, ...]],
+    serial_rows: Sequence[tuple[Any, ...]] = (),
+) -> None:
     """Create the staging table and fill it: ``(line, code, location_id, sold_us, cents,
     grp)`` per row, ``sold_us`` microseconds since 1970 (UTC), ``cents`` -1 for no price;
-    ``unit_id`` is then the id of the unit with that code (NULL when there is none)."""
+    ``unit_id`` is then the id of the unit with that code (NULL when there is none).
+    ``serial_rows`` are ``(line, gtin, serial, location_id, sold_us, cents, grp)``: rows that
+    name a unit by its brand's serial, resolved after the others by one statement."""
     for table in (staged_sales, staged_events):
         table.drop(conn, checkfirst=True)
         table.create(conn)
+    _stage_coded_sales(conn, rows)
+    if serial_rows:
+        names = ("line", "gtin", "serial", "location_id", "sold_us", "cents", "grp")
+        conn.execute(insert(staged_sales), [dict(zip(names, r, strict=True)) for r in serial_rows])
+        resolve_serials(conn, staged_sales)
+
+
+def _stage_coded_sales(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
     raw = conn.connection.driver_connection
     columns = ("line", "code", "location_id", "sold_us", "cents", "grp")
     cursor = raw.cursor()  # type: ignore[union-attr]
@@ -182,6 +199,48 @@ def stage_sales(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
         )
     finally:
         cursor.close()
+
+
+def resolve_serials(conn: Connection, staged: Table) -> None:
+    """Fill ``unit_id`` of the staged rows that name a unit by ``(gtin, serial)``: one
+    UPDATE, each row a seek on ``products.gtin`` then on the unique ``(product_id,
+    external_serial)``, whoever the unit belongs to (the checks decide what is visible)."""
+    conn.execute(
+        update(staged)
+        .where(staged.c.serial.is_not(None))
+        .values(
+            unit_id=select(units.c.id)
+            .join(products, products.c.id == units.c.product_id)
+            .where(products.c.gtin == staged.c.gtin, units.c.external_serial == staged.c.serial)
+            .correlate(staged)
+            .scalar_subquery()
+        )
+    )
+
+
+def repeated_units(
+    conn: Connection, staged: Table, visible: ColumnElement[bool]
+) -> list[dict[str, Any]]:
+    """Staged rows naming a unit an earlier row names too, where one of them names it by its
+    brand's serial (repeats of the same code or serial are found while reading), with the
+    earlier row as ``first``; only units ``visible`` admits, by line."""
+    s = staged
+    by_serial = select(s.c.unit_id).where(s.c.serial.is_not(None), s.c.unit_id.is_not(None))
+    inner = (
+        select(
+            s.c.line,
+            s.c.code,
+            s.c.gtin,
+            s.c.serial,
+            func.min(s.c.line).over(partition_by=s.c.unit_id).label("first"),
+        )
+        .join(units, units.c.id == s.c.unit_id)
+        .where(s.c.unit_id.in_(by_serial), visible)
+    ).subquery()
+    rows = conn.execute(
+        select(inner).where(inner.c.line > inner.c.first).order_by(inner.c.line)
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def _sold_at(conn: Connection) -> Any:
@@ -269,6 +328,12 @@ def _resolve_staged_units(conn: Connection) -> None:
     )
 
 
+def repeated_sales(conn: Connection, organization_id: int) -> list[dict[str, Any]]:
+    """Rows naming a unit the organization holds that an earlier row names too, one of them
+    by its brand's serial (see :func:`repeated_units`)."""
+    return repeated_units(conn, staged_sales, units.c.custodian_organization_id == organization_id)
+
+
 def sale_offenders(
     conn: Connection, organization_id: int, *, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
@@ -299,6 +364,8 @@ def sale_offenders(
         select(
             s.c.line,
             s.c.code,
+            s.c.gtin,
+            s.c.serial,
             units.c.location_id.label("unit_location_id"),
             batches.c.expires_on,
             reason,

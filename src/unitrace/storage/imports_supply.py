@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 
+from unitrace.storage.imports import repeated_units, resolve_serials
 from unitrace.storage.schema import (
     batches,
     locations,
@@ -46,7 +47,9 @@ staged_returns = Table(
     "import_returns",
     _staging,
     Column("line", Integer, nullable=False),
-    Column("code", String(20), nullable=False),
+    Column("code", String(20)),  # NULL when the row names the unit by its brand's serial:
+    Column("gtin", String(14)),  # then the GTIN and the serial it printed
+    Column("serial", String(20)),
     Column("location_id", Integer, nullable=False),
     Column("returned_at", UTCDateTime(), nullable=False),
     Column("earliest_sale", UTCDateTime(), nullable=False),  # the return window's start
@@ -64,7 +67,8 @@ _SOLD = "retail_sold"
 
 
 def stage_returns(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Create the staging table, fill it (one ``executemany``) and resolve the units."""
+    """Create the staging table, fill it (one ``executemany``) and resolve the units: by
+    code, then (one more statement, when some row has one) by brand's serial."""
     staged_returns.drop(conn, checkfirst=True)
     staged_returns.create(conn)
     if rows:
@@ -74,6 +78,21 @@ def stage_returns(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         update(s).values(
             unit_id=select(units.c.id).where(units.c.code == s.c.code).scalar_subquery()
         )
+    )
+    if any(r["serial"] is not None for r in rows):
+        resolve_serials(conn, s)
+
+
+def repeated_returns(conn: Connection, organization_id: int) -> list[dict[str, Any]]:
+    """Rows naming a unit of the organization's an earlier row names too, one of them by its
+    brand's serial (see :func:`~unitrace.storage.imports.repeated_units`)."""
+    return repeated_units(conn, staged_returns, _visible(organization_id))
+
+
+def _visible(organization_id: int) -> Any:
+    return or_(
+        units.c.organization_id == organization_id,
+        units.c.custodian_organization_id == organization_id,
     )
 
 
@@ -93,10 +112,7 @@ def return_offenders(
     (returned before it was sold), expired (restocked after its batch's expiry).
     """
     s = staged_returns
-    visible = or_(
-        units.c.organization_id == organization_id,
-        units.c.custodian_organization_id == organization_id,
-    )
+    visible = _visible(organization_id)
     elsewhere = false() if across_stores else units.c.location_id != s.c.location_id
     reason = case(
         (or_(units.c.id.is_(None), ~visible), literal("unknown")),
@@ -119,7 +135,7 @@ def return_offenders(
         else_=literal(None),
     ).label("reason")
     inner = (
-        select(s.c.line, s.c.code, batches.c.expires_on, reason)
+        select(s.c.line, s.c.code, s.c.gtin, s.c.serial, batches.c.expires_on, reason)
         .select_from(s)
         .outerjoin(units, units.c.id == s.c.unit_id)
         .outerjoin(batches, batches.c.id == units.c.batch_id)
