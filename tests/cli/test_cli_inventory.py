@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.cli.conftest import Unitrace, ok
 from tests.inventory_data import stocked_store
 from unitrace.adapters.clock import FixedClock
-from unitrace.services import inventory, organizations
+from unitrace.services import inventory, organizations, units
 from unitrace.services.runtime import Runtime
 
 
@@ -55,6 +55,7 @@ def test_a_store_is_counted_closed_resolved_and_listed(
     assert refused.exit_code == 1 and "already resolved as stolen" in refused.stderr
     noted = unitrace("inventory", "resolve", count, c[8], "noted", "--org", org)
     assert noted.exit_code == 1 and "say why" in noted.stderr
+    assert figures["event_id"] and "Count event" in table
 
     sheet = tmp_path / "differences.csv"
     ok(unitrace("inventory", "show", count, "--org", org, "--csv", str(sheet)))
@@ -95,3 +96,43 @@ def test_the_accuracy_report_lists_closed_counts_oldest_first(
     assert [(r["id"], r["matched"], r["accuracy"]) for r in rows] == [
         (str(first.id), "0", "0.0"), (str(second.id), "7", "1.0"),
     ]  # fmt: skip
+
+
+def test_a_misplaced_unit_is_moved_here_and_a_missing_one_marked_lost_then_found(
+    unitrace: Unitrace, rt: Runtime
+) -> None:
+    s = stocked_store(rt)
+    c = s.c
+    org = organizations.get_my_organization(rt, s.retailer).name
+    count = inventory.start_count(rt, s.retailer, location_id=s.north)
+    inventory.add_scans(rt, s.retailer, count.id, scans=[s.case, c[4], c[5], c[8]])
+    inventory.close_count(rt, s.retailer, count.id)
+
+    moved = ok(unitrace("inventory", "resolve", str(count.id), c[8], "moved_here", "--org", org))
+    assert f"Resolved {c[8]} as moved_here; event " in moved.stdout
+    assert units.get_unit(rt, s.retailer, c[8]).unit.location_id == s.north
+    lost = ok(unitrace("inventory", "resolve", str(count.id), c[7], "lost", "--org", org))
+    assert f"Resolved {c[7]} as lost; event " in lost.stdout
+    assert units.get_unit(rt, s.retailer, c[7]).unit.disposition.value == "unknown"
+    found = ok(unitrace("dispositions", "mark-found", c[7], "--reason", "behind a shelf",
+                        "--org", org))  # fmt: skip
+    assert "1 unit(s) now sellable_accessible." in found.stdout
+    # sold: not held stock
+    again = unitrace("dispositions", "mark-lost", c[6], "--reason", "x", "--org", org)
+    assert again.exit_code == 1 and "already been sold" in again.stderr
+
+
+def test_units_are_relocated_between_the_retailers_stores(unitrace: Unitrace, rt: Runtime) -> None:
+    s = stocked_store(rt)
+    c = s.c
+    org = organizations.get_my_organization(rt, s.retailer).name
+    moved = json.loads(
+        ok(unitrace("units", "relocate", s.case, c[4], "--location", str(s.south),
+                    "--reason", "balancing", "--org", org, "--json")).stdout
+    )  # fmt: skip
+    assert (moved["units"], moved["location_id"]) == (5, s.south)
+    assert {units.get_unit(rt, s.retailer, code).unit.location_id for code in c[0:5]} == {s.south}
+    plain = ok(unitrace("units", "relocate", c[7], "--location", str(s.south), "--org", org))
+    assert "1 unit(s) now at " in plain.stdout and f"(ID {s.south})" in plain.stdout
+    refused = unitrace("units", "relocate", c[7], "--location", str(s.south), "--org", org)
+    assert refused.exit_code == 1 and "already at this location" in refused.stderr

@@ -4,10 +4,12 @@ closed, resolved through the normal operations, and its accuracy over time."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from tests.factories import make_location, make_org
+from tests.integration.test_retail import chain_ok
 from tests.inventory_data import Store, stocked_store
 from unitrace.adapters.clock import FixedClock
 from unitrace.domain.lifecycle import Operation
@@ -75,9 +77,10 @@ def test_a_closed_count_lists_exactly_the_missing_unexpected_and_misplaced_units
     by_code = {d.code: d for d in detail.differences}
     assert by_code[c[8]].location_id == s.south
     assert by_code[c[9]].shipment_id == s.shipment_id
-    assert by_code[c[7]].choices == ("stolen", "found", "noted")
+    assert by_code[c[7]].choices == ("stolen", "lost", "found", "noted")
     assert by_code[c[9]].choices == ("received", "noted")
-    assert by_code[c[8]].choices == ("noted",)
+    assert by_code[c[8]].choices == ("moved_here", "noted")
+    assert by_code[c[6]].choices == ("noted",)
     # nothing about another organization's unit shows: it reads as a code nobody issued
     for code in (c[11], c[12], s.never_issued):
         d = by_code[code]
@@ -123,7 +126,7 @@ def test_resolutions_record_the_normal_events_and_happen_once(rt: Runtime) -> No
     twice = inventory.resolve(rt, s.retailer, count_id, code=c[10], resolution="received")
     assert twice.replayed
 
-    with pytest.raises(ValidationError, match="can be resolved as noted; not stolen"):
+    with pytest.raises(ValidationError, match="can be resolved as moved_here, noted; not stolen"):
         inventory.resolve(rt, s.retailer, count_id, code=c[8], resolution="stolen")
     with pytest.raises(ValidationError, match="say why"):
         inventory.resolve(rt, s.retailer, count_id, code=c[8], resolution="noted")
@@ -134,8 +137,10 @@ def test_resolutions_record_the_normal_events_and_happen_once(rt: Runtime) -> No
     assert units.get_unit(rt, s.retailer, c[8]).unit.location_id == s.south  # unchanged
     with pytest.raises(NotFoundError, match="not a difference"):
         inventory.resolve(rt, s.retailer, count_id, code=c[0], resolution="found")
-    with pytest.raises(ValidationError, match="one of"):
+    with pytest.raises(ValidationError, match="can be resolved as noted; not lost"):
         inventory.resolve(rt, s.retailer, count_id, code=c[6], resolution="lost")
+    with pytest.raises(ValidationError, match="one of"):
+        inventory.resolve(rt, s.retailer, count_id, code=c[6], resolution="gone")
 
     detail = inventory.get_count(rt, s.retailer, count_id)
     resolved = {d.code: (d.resolution, d.resolved_by) for d in detail.differences if d.resolution}
@@ -238,3 +243,152 @@ def test_what_is_believed_present_is_taken_when_the_count_closes(rt: Runtime) ->
         (s.c[4], "unexpected", "sold")
     ]
     assert (detail.count.matched, detail.count.accuracy) == (6, round(6 / 7, 4))
+
+
+def _last_event(rt: Runtime, s: Store, code: str) -> dict[str, Any]:
+    return history.unit_history(rt, s.retailer, code)[-1]
+
+
+def _epc(code: str) -> str:
+    return f"urn:unitrace:unit:{code}"
+
+
+def _states(rt: Runtime, s: Store) -> dict[str, tuple[Disposition, int | None]]:
+    out = {}
+    for code in s.c[:9]:  # the units the retailer holds
+        unit = units.get_unit(rt, s.retailer, code).unit
+        out[code] = (unit.disposition, unit.location_id)
+    return out
+
+
+def test_closing_a_count_records_one_cycle_counting_event_of_the_units_found_in_place(
+    rt: Runtime,
+) -> None:
+    s = stocked_store(rt)
+    c = s.c
+    count_id = _count_north(rt, s)
+    before = _states(rt, s)
+    detail = inventory.close_count(rt, s.retailer, count_id)
+
+    assert _states(rt, s) == before  # the count changes no unit
+    assert detail.count.event_id is not None
+    where = f"urn:unitrace:location:{s.north}"
+    for code in c[0:6]:  # the six matched units, and only they
+        event = _last_event(rt, s, code)
+        assert event["eventID"] == detail.count.event_id
+    event = _last_event(rt, s, c[0])
+    assert (event["type"], event["action"], event["bizStep"]) == (
+        "ObjectEvent", "OBSERVE", "cycle_counting",
+    )  # fmt: skip
+    assert "disposition" not in event
+    assert event["readPoint"] == {"id": where}
+    assert event["bizLocation"] == {"id": where}
+    assert sorted(event["epcList"]) == sorted(_epc(code) for code in c[0:6])
+    for code in (c[7], c[8], c[9]):  # missing, elsewhere, not received: not in it
+        assert all(e["eventID"] != detail.count.event_id for e in _unit_history(rt, s, code))
+    assert inventory.get_count(rt, s.retailer, count_id).count.event_id == event["eventID"]
+    chain_ok(rt, s.retailer)
+    # a count that finds nothing in place records nothing
+    empty = inventory.start_count(rt, s.retailer, location_id=s.south)
+    assert inventory.close_count(rt, s.retailer, empty.id).count.event_id is None
+
+
+def _unit_history(rt: Runtime, s: Store, code: str) -> list[dict[str, Any]]:
+    viewer = s.brand if code in s.c[9:11] else s.retailer  # in transit: still the brand's
+    return history.unit_history(rt, viewer, code)
+
+
+def test_a_missing_unit_marked_lost_is_found_again_by_a_later_count(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    s = stocked_store(rt)
+    c = s.c
+    count_id = _count_north(rt, s)
+    inventory.close_count(rt, s.retailer, count_id)
+
+    lost = inventory.resolve(rt, s.retailer, count_id, code=c[7], resolution="lost")
+    unit = units.get_unit(rt, s.retailer, c[7]).unit
+    assert (unit.disposition, unit.location_id) == (Disposition.UNKNOWN, s.north)
+    event = _last_event(rt, s, c[7])
+    assert (event["eventID"], event["bizStep"], event["disposition"]) == (
+        lost.event_id, "stock_taking", "unknown",
+    )  # fmt: skip
+    assert (event["action"], event["epcList"]) == ("OBSERVE", [_epc(c[7])])
+    assert lost.differences[0].resolution == "lost"
+    with pytest.raises(OperationRefusedError, match="marked lost"):
+        retail.sell(rt, s.retailer, location_id=s.north, codes=[c[7]])
+
+    # a later count scans it: it is unexpected, lost, and can be found
+    clock.advance(days=1)
+    later = inventory.start_count(rt, s.retailer, location_id=s.north)
+    inventory.add_scans(rt, s.retailer, later.id, scans=[c[7]])
+    closed = inventory.close_count(rt, s.retailer, later.id)
+    (difference,) = [d for d in closed.differences if d.code == c[7]]
+    assert (difference.kind, difference.reason, difference.choices) == (
+        "unexpected", "lost", ("found", "noted"),
+    )  # fmt: skip
+    found = inventory.resolve(rt, s.retailer, later.id, code=c[7], resolution="found")
+    unit = units.get_unit(rt, s.retailer, c[7]).unit
+    assert (unit.disposition, unit.location_id) == (Disposition.SELLABLE_ACCESSIBLE, s.north)
+    event = _last_event(rt, s, c[7])  # found where it was lost: one event
+    assert (event["eventID"], event["bizStep"], event["disposition"]) == (
+        found.event_id, "stock_taking", "sellable_accessible",
+    )  # fmt: skip
+    retail.sell(rt, s.retailer, location_id=s.north, codes=[c[7]])
+    chain_ok(rt, s.retailer)
+
+
+def test_a_unit_lost_at_one_store_and_found_at_another_is_moved_there(rt: Runtime) -> None:
+    s = stocked_store(rt)
+    retail.change_disposition(rt, s.retailer, operation=Operation.MARK_LOST, codes=[s.c[8]])
+    count = inventory.start_count(rt, s.retailer, location_id=s.north)
+    inventory.add_scans(rt, s.retailer, count.id, scans=[s.c[8]])
+    inventory.close_count(rt, s.retailer, count.id)
+    found = inventory.resolve(rt, s.retailer, count.id, code=s.c[8], resolution="found")
+
+    unit = units.get_unit(rt, s.retailer, s.c[8]).unit
+    assert (unit.disposition, unit.location_id) == (Disposition.SELLABLE_ACCESSIBLE, s.north)
+    *_, marked, moved = history.unit_history(rt, s.retailer, s.c[8])
+    assert (marked["eventID"], marked["bizStep"]) == (found.event_id, "stock_taking")
+    assert (moved["bizStep"], moved["bizLocation"]) == (
+        "cycle_counting", {"id": f"urn:unitrace:location:{s.north}"},
+    )  # fmt: skip
+    chain_ok(rt, s.retailer)
+
+
+def test_a_wrong_location_unit_moved_here_is_relocated_through_one_event(rt: Runtime) -> None:
+    s = stocked_store(rt)
+    c = s.c
+    count_id = _count_north(rt, s)
+    inventory.close_count(rt, s.retailer, count_id)
+
+    moved = inventory.resolve(rt, s.retailer, count_id, code=c[8], resolution="moved_here")
+    assert moved.differences[0].resolution == "moved_here"
+    unit = units.get_unit(rt, s.retailer, c[8]).unit
+    assert (unit.disposition, unit.location_id) == (Disposition.SELLABLE_ACCESSIBLE, s.north)
+    event = _last_event(rt, s, c[8])
+    where = {"id": f"urn:unitrace:location:{s.north}"}
+    assert (event["eventID"], event["action"], event["bizStep"]) == (
+        moved.event_id, "OBSERVE", "cycle_counting",
+    )  # fmt: skip
+    assert (event["readPoint"], event["bizLocation"]) == (where, where)
+    assert "disposition" not in event
+    assert event["epcList"] == [_epc(c[8])]
+    again = inventory.resolve(rt, s.retailer, count_id, code=c[8], resolution="moved_here")
+    assert (again.replayed, again.event_id) == (True, moved.event_id)
+    retail.sell(rt, s.retailer, location_id=s.north, codes=[c[8]])  # on sale here now
+    chain_ok(rt, s.retailer)
+
+
+def test_a_lost_resolution_the_lifecycle_refuses_changes_nothing(rt: Runtime) -> None:
+    s = stocked_store(rt)
+    retail.change_disposition(rt, s.retailer, operation=Operation.MARK_DAMAGED, codes=[s.c[5]])
+    count = inventory.start_count(rt, s.retailer, location_id=s.north)
+    inventory.add_scans(rt, s.retailer, count.id, scans=[s.case, s.c[4], s.c[7]])
+    inventory.close_count(rt, s.retailer, count.id)
+    # damaged stock found again would go back on sale: it cannot be marked lost
+    with pytest.raises(OperationRefusedError, match="damaged"):
+        inventory.resolve(rt, s.retailer, count.id, code=s.c[5], resolution="lost")
+    assert units.get_unit(rt, s.retailer, s.c[5]).unit.disposition is Disposition.DAMAGED
+    after = inventory.get_count(rt, s.retailer, count.id)
+    assert next(d for d in after.differences if d.code == s.c[5]).resolution is None

@@ -1,12 +1,14 @@
 """Random operation sequences through the services, checked against a model.
 
 A Hypothesis ``RuleBasedStateMachine`` packs, unpacks, ships, receives, voids, sells,
-returns and destroys a handful of units between a brand, a distributor and a retailer with
-two stores, calling the real services on a real database. The model predicts each outcome
-with the pure lifecycle table (``domain.lifecycle.allowed``) plus the custody facts it
+returns, destroys, marks lost and found again and moves between locations a handful of
+units between a brand, a distributor and a retailer with two stores, calling the real
+services on a real database. The model predicts each outcome with the pure lifecycle table
+(``domain.lifecycle.allowed``) plus the custody facts it
 tracks; after every step the database must match the model, and the invariants must hold:
 a unit is in at most one container and one place, a sold unit is never sold again, a
-destroyed unit is never sellable, and the organizations' event chains verify.
+destroyed or lost unit is never sellable, a unit is where it was last received, returned or
+moved, and the organizations' event chains verify.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from unitrace.services import (
     containers,
     organizations,
     recalls,
+    relocation,
     retail,
     serialization,
     shipments,
@@ -150,13 +153,16 @@ class LifecycleMachine(RuleBasedStateMachine):
         retailer = _org(rt, OrganizationKind.RETAILER)
         stores = (make_location(rt, retailer), make_location(rt, retailer))
         warehouse = make_location(rt, distributor, LocationKind.WAREHOUSE)
+        depot = make_location(rt, distributor, LocationKind.WAREHOUSE)
         orgs = {"brand": brand, "distributor": distributor, "retailer": retailer}
         kinds = {
             brand.organization_id: OrganizationKind.BRAND,
             distributor.organization_id: OrganizationKind.DISTRIBUTOR,
             retailer.organization_id: OrganizationKind.RETAILER,
         }
-        self.w = World(rt, orgs, kinds, {"warehouse": warehouse}, stores)
+        places = {"warehouse": warehouse, "depot": depot, "store": stores[0]}
+        places["other_store"] = stores[1]
+        self.w = World(rt, orgs, kinds, places, stores)
         batch = make_batch(rt, brand)
         made = serialization.commission_units(rt, brand, batch_id=batch.id, quantity=UNITS)
         codes = sorted(serialization.iter_commissioned_codes(rt, brand, event_id=made.event_id))
@@ -486,6 +492,80 @@ class LifecycleMachine(RuleBasedStateMachine):
         unit.disposition, unit.before_recall = unit.before_recall, None
         del self.recall_of[code]
 
+    def _custody_allows(self, operation: Operation, unit: UnitModel, me: int) -> bool:
+        return allowed(
+            operation,
+            disposition=unit.disposition,
+            actor_kind=self.w.kinds[me],
+            actor_is_custodian=unit.custodian == me,
+            actor_is_owner=me == self._org("brand").organization_id,
+            at_store=unit.location in self.w.stores,
+        ).ok
+
+    @rule(data=st.data())
+    def mark_lost(self, data: st.DataObject) -> None:
+        unit = self._pick_unit(data, set(RULES[Operation.MARK_LOST].sources))
+        org = self._actor(data, unit.custodian)
+        ok = self._custody_allows(Operation.MARK_LOST, unit, org.organization_id)
+        call = lambda: retail.change_disposition(  # noqa: E731
+            self.w.rt, org, operation=Operation.MARK_LOST, codes=[unit.code], reason="count"
+        )
+        if self._attempt(ok, call) is not None:
+            unit.disposition = D.UNKNOWN
+
+    @rule(data=st.data())
+    def mark_found(self, data: st.DataObject) -> None:
+        unit = self._pick_unit(data, {D.UNKNOWN})
+        org = self._actor(data, unit.custodian)
+        ok = self._custody_allows(Operation.MARK_FOUND, unit, org.organization_id)
+        call = lambda: retail.change_disposition(  # noqa: E731
+            self.w.rt, org, operation=Operation.MARK_FOUND, codes=[unit.code], reason="count"
+        )
+        if self._attempt(ok, call) is not None:
+            unit.disposition = D.SELLABLE_ACCESSIBLE
+
+    @rule(data=st.data())
+    def relocate(self, data: st.DataObject) -> None:
+        """Mostly a unit a distributor or the retailer holds loose, to another of its
+        locations; sometimes anything anywhere (to test refusals)."""
+        brand = self._org("brand").organization_id
+        movable = [
+            u
+            for u in self.w.units
+            if u.disposition in RULES[Operation.RELOCATE].sources
+            and u.custodian != brand
+            and u.case is None
+            and u.shipment is None
+        ]
+        if movable and data.draw(st.sampled_from([True, True, True, False]), label="movable"):
+            unit = movable[data.draw(st.integers(0, len(movable) - 1), label="movable unit")]
+        else:
+            unit = self._pick_unit(data, set(RULES[Operation.RELOCATE].sources))
+        org = self._actor(data, unit.custodian)
+        me = org.organization_id
+        own = {
+            self._org("distributor").organization_id: ["warehouse", "depot"],
+            self._org("retailer").organization_id: ["store", "other_store"],
+        }.get(me, [])
+        if own and data.draw(st.sampled_from([True, True, True, False]), label="own place"):
+            to = data.draw(st.sampled_from(own), label="to")
+        else:
+            to = data.draw(st.sampled_from(sorted(self.w.places)), label="anywhere")
+        place = self.w.places[to]
+        owner = self._org("distributor" if to in ("warehouse", "depot") else "retailer")
+        ok = (
+            self._custody_allows(Operation.RELOCATE, unit, me)
+            and owner.organization_id == me
+            and unit.case is None
+            and unit.shipment is None
+            and unit.location != place
+        )
+        call = lambda: relocation.relocate(  # noqa: E731
+            self.w.rt, org, codes=[unit.code], location_id=place
+        )
+        if self._attempt(ok, call) is not None:
+            unit.location = place
+
     # -- invariants ---------------------------------------------------------------------
 
     @invariant()
@@ -502,6 +582,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                         units.c.disposition,
                         units.c.custodian_organization_id,
                         units.c.parent_container_id,
+                        units.c.location_id,
                     )
                 )
             }
@@ -512,7 +593,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             parent = case_codes.get(row.parent_container_id)
             expected = self.w.cases[unit.case].code if unit.case is not None else None
             assert parent == expected, unit
-            if unit.disposition in (D.DESTROYED, D.RECALLED):
+            if unit.location is not None:
+                assert row.location_id == unit.location, unit
+            if unit.disposition in (D.DESTROYED, D.RECALLED, D.UNKNOWN):
                 assert not sellable(unit.disposition)
 
     @invariant()

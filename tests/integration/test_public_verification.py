@@ -482,3 +482,25 @@ def test_one_origin_may_report_a_unit_three_times_a_day(
     support.report_problem(
         rt, world.codes[1], kind="other", message="hi", contact=support.Contact(), origin=origin
     )
+
+
+def test_a_unit_marked_lost_answers_suspicious_and_its_scans_raise_a_lost_code_alert(
+    rt: Runtime, world: World
+) -> None:
+    retail.change_disposition(
+        rt, world.brand, operation=Operation.MARK_LOST, codes=[world.codes[6]]
+    )
+    lost = verification.verify(rt, world.codes[6])
+    assert (lost.verdict, lost.reason) == (Verdict.SUSPICIOUS, "lost_code")
+    log = scanlog.ScanLog(rt)
+    scan(rt, log, world.codes[6], "198.51.100.7")
+    log.flush()
+    assert alerts_of(rt, world.brand) == [(world.codes[6], "lost_code")]
+    # found again: the open alert still warns until the brand has looked into it
+    retail.change_disposition(
+        rt, world.brand, operation=Operation.MARK_FOUND, codes=[world.codes[6]]
+    )
+    assert verification.verify(rt, world.codes[6]).reason == "lost_code"
+    (alert,) = support.list_alerts(rt, world.brand).items
+    support.investigate_alert(rt, world.brand, alert.id, note="found in the back room")
+    assert verification.verify(rt, world.codes[6]).verdict is Verdict.AUTHENTIC

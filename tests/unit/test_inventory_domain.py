@@ -38,6 +38,8 @@ def held(disposition: Disposition, location: int | None = HERE) -> UnitFacts:
         (held(D.RETURNED, None), DifferenceKind.WRONG_LOCATION, Reason.AT_ANOTHER_LOCATION),
         (held(D.RETAIL_SOLD), DifferenceKind.UNEXPECTED, Reason.SOLD),
         (held(D.STOLEN), DifferenceKind.UNEXPECTED, Reason.STOLEN),
+        (held(D.UNKNOWN), DifferenceKind.UNEXPECTED, Reason.LOST),  # marked lost, found here
+        (held(D.UNKNOWN, THERE), DifferenceKind.UNEXPECTED, Reason.LOST),
         (held(D.DESTROYED), DifferenceKind.UNEXPECTED, Reason.DESTROYED),
         (held(D.INACTIVE), DifferenceKind.UNEXPECTED, Reason.DECOMMISSIONED),
         (UnitFacts(True, False, D.IN_TRANSIT, None, in_transit_to_caller=True),
@@ -65,15 +67,18 @@ def test_accuracy_is_matched_over_every_unit_in_the_comparison() -> None:
         accuracy(1, -1, 0, 0)
 
 
-def test_only_a_missing_unit_or_one_not_received_has_more_than_a_note() -> None:
+def test_each_difference_offers_the_operations_that_settle_it_and_a_note() -> None:
     missing = choices(DifferenceKind.MISSING, Reason.NOT_SCANNED)
-    assert missing == (Resolution.STOLEN, Resolution.FOUND, Resolution.NOTED)
+    assert missing == (Resolution.STOLEN, Resolution.LOST, Resolution.FOUND, Resolution.NOTED)
     assert choices(DifferenceKind.UNEXPECTED, Reason.NOT_RECEIVED) == (
         Resolution.RECEIVED, Resolution.NOTED,
     )  # fmt: skip
-    for reason in set(Reason) - {Reason.NOT_SCANNED, Reason.NOT_RECEIVED}:
+    assert choices(DifferenceKind.UNEXPECTED, Reason.LOST) == (Resolution.FOUND, Resolution.NOTED)
+    for reason in set(Reason) - {Reason.NOT_SCANNED, Reason.NOT_RECEIVED, Reason.LOST}:
         assert choices(DifferenceKind.UNEXPECTED, reason) == (Resolution.NOTED,)
-    assert choices(DifferenceKind.WRONG_LOCATION, Reason.AT_ANOTHER_LOCATION) == (Resolution.NOTED,)
+    assert choices(DifferenceKind.WRONG_LOCATION, Reason.AT_ANOTHER_LOCATION) == (
+        Resolution.MOVED_HERE, Resolution.NOTED,
+    )  # fmt: skip
 
 
 facts_strategy = st.builds(

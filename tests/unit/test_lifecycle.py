@@ -49,6 +49,7 @@ COLUMNS: dict[str, Disposition | None] = {
     "sto": Disposition.STOLEN,
     "dam": Disposition.DAMAGED,
     "exp": Disposition.EXPIRED,
+    "unk": Disposition.UNKNOWN,
 }
 REASONS = {
     "NC": "not_commissioned",
@@ -61,6 +62,7 @@ REASONS = {
     "STO": "stolen",
     "DAM": "damaged",
     "EXP": "expired",
+    "LOST": "lost",
     "nis": "not_in_stock",
     "nit": "not_in_transit",
     "nsl": "not_sellable",
@@ -69,30 +71,34 @@ REASONS = {
     "aq": "already_quarantined",
     "nr": "not_recalled",
     "nrc": "not_received",
+    "nlo": "not_lost",
 }
 # ">x": allowed, leads to x; "=": allowed, disposition unchanged; "<": allowed, back to the
 # disposition before the reversed step; anything else: refused with that reason.
 GRID = """
-                 -    act  trn  sel   sold ret  nso  rec  des ina sto  dam  exp
-commission       >act AC   AC   AC    AC   AC   AC   AC   AC  AC  AC   AC   AC
-pack             NC   =    TRN  =     SOLD nis  nis  REC  DES FIN STO  DAM  EXP
-unpack           NC   =    TRN  =     SOLD nis  nis  REC  DES FIN STO  DAM  EXP
-ship             NC   >trn TRN  >trn  SOLD nis  nis  REC  DES FIN STO  DAM  EXP
-void_shipment    NC   nit  <    nit   SOLD nit  nit  REC  DES FIN STO  DAM  EXP
-receive          NC   nit  >sel nit   SOLD nit  nit  REC  DES FIN STO  DAM  EXP
-sell             NC   nsl  TRN  >sold SOLD nsl  nsl  REC  DES FIN STO  DAM  EXP
-return_to_store  NC   nsd  TRN  nsd   >ret nsd  nsd  REC  DES FIN STO  DAM  EXP
-restock          NC   nrt  TRN  nrt   SOLD >sel >sel REC  DES FIN STO  DAM  EXP
-quarantine       NC   >nso TRN  >nso  SOLD >nso aq   REC  DES FIN STO  DAM  EXP
-recall           NC   >rec >rec >rec  SOLD >rec >rec REC  DES FIN >rec >rec >rec
-release_recall   NC   nr   TRN  nr    SOLD nr   nr   <    DES FIN STO  DAM  EXP
-destroy          NC   >des >des >des  SOLD >des >des >des DES FIN >des >des >des
-decommission     NC   >ina TRN  >ina  SOLD nis  nis  REC  DES FIN STO  DAM  EXP
-mark_stolen      NC   >sto >sto >sto  SOLD >sto >sto REC  DES FIN STO  DAM  EXP
-mark_damaged     NC   >dam TRN  >dam  SOLD >dam >dam REC  DES FIN STO  DAM  EXP
-expire           NC   >exp TRN  >exp  SOLD >exp >exp REC  DES FIN STO  DAM  EXP
-undo_sale        NC   nsd  TRN  nsd   >sel nsd  nsd  REC  DES FIN STO  DAM  EXP
-undo_receipt     NC   nrc  TRN  >trn  SOLD nrc  nrc  REC  DES FIN STO  DAM  EXP
+                 -    act  trn  sel   sold ret  nso  rec  des ina sto  dam  exp  unk
+commission       >act AC   AC   AC    AC   AC   AC   AC   AC  AC  AC   AC   AC   AC
+pack             NC   =    TRN  =     SOLD nis  nis  REC  DES FIN STO  DAM  EXP  LOST
+unpack           NC   =    TRN  =     SOLD nis  nis  REC  DES FIN STO  DAM  EXP  LOST
+ship             NC   >trn TRN  >trn  SOLD nis  nis  REC  DES FIN STO  DAM  EXP  LOST
+void_shipment    NC   nit  <    nit   SOLD nit  nit  REC  DES FIN STO  DAM  EXP  LOST
+receive          NC   nit  >sel nit   SOLD nit  nit  REC  DES FIN STO  DAM  EXP  LOST
+sell             NC   nsl  TRN  >sold SOLD nsl  nsl  REC  DES FIN STO  DAM  EXP  LOST
+return_to_store  NC   nsd  TRN  nsd   >ret nsd  nsd  REC  DES FIN STO  DAM  EXP  LOST
+restock          NC   nrt  TRN  nrt   SOLD >sel >sel REC  DES FIN STO  DAM  EXP  LOST
+quarantine       NC   >nso TRN  >nso  SOLD >nso aq   REC  DES FIN STO  DAM  EXP  LOST
+recall           NC   >rec >rec >rec  SOLD >rec >rec REC  DES FIN >rec >rec >rec  >rec
+release_recall   NC   nr   TRN  nr    SOLD nr   nr   <    DES FIN STO  DAM  EXP  LOST
+destroy          NC   >des >des >des  SOLD >des >des >des DES FIN >des >des >des  >des
+decommission     NC   >ina TRN  >ina  SOLD nis  nis  REC  DES FIN STO  DAM  EXP  LOST
+mark_stolen      NC   >sto >sto >sto  SOLD >sto >sto REC  DES FIN STO  DAM  EXP  LOST
+mark_damaged     NC   >dam TRN  >dam  SOLD >dam >dam REC  DES FIN STO  DAM  EXP  LOST
+expire           NC   >exp TRN  >exp  SOLD >exp >exp REC  DES FIN STO  DAM  EXP  LOST
+undo_sale        NC   nsd  TRN  nsd   >sel nsd  nsd  REC  DES FIN STO  DAM  EXP  LOST
+undo_receipt     NC   nrc  TRN  >trn  SOLD nrc  nrc  REC  DES FIN STO  DAM  EXP  LOST
+mark_lost        NC   >unk TRN  >unk  SOLD >unk >unk REC  DES FIN STO  DAM  EXP  LOST
+mark_found       NC   nlo  TRN  nlo   SOLD nlo  nlo  REC  DES FIN STO  DAM  EXP  >sel
+relocate         NC   =    TRN  =     SOLD =    =    =    DES FIN STO  =    =    LOST
 """
 
 
@@ -123,6 +129,7 @@ RESTORABLE = {
         Disposition.STOLEN,
         Disposition.DAMAGED,
         Disposition.EXPIRED,
+        Disposition.UNKNOWN,
     },
 }
 
@@ -154,6 +161,9 @@ PERMISSIONS: dict[Operation, tuple[set[OrganizationKind], str]] = {
     Operation.EXPIRE: ({B, D, R}, "custodian"),
     Operation.UNDO_SALE: ({R}, "store"),
     Operation.UNDO_RECEIPT: ({B, D, R}, "custodian"),
+    Operation.MARK_LOST: ({B, D, R}, "custodian"),
+    Operation.MARK_FOUND: ({B, D, R}, "custodian"),
+    Operation.RELOCATE: ({B, D, R}, "custodian"),
 }
 OBJ, AGG = EventType.OBJECT, EventType.AGGREGATION
 ADD, OBSERVE, DELETE = EventAction.ADD, EventAction.OBSERVE, EventAction.DELETE
@@ -178,6 +188,9 @@ EVENTS: dict[Operation, tuple[str, EventType, EventAction, bool]] = {
     Operation.EXPIRE: ("inspecting", OBJ, OBSERVE, False),
     Operation.UNDO_SALE: ("retail_selling", OBJ, OBSERVE, True),
     Operation.UNDO_RECEIPT: ("receiving", OBJ, OBSERVE, True),
+    Operation.MARK_LOST: ("stock_taking", OBJ, OBSERVE, False),
+    Operation.MARK_FOUND: ("stock_taking", OBJ, OBSERVE, False),
+    Operation.RELOCATE: ("cycle_counting", OBJ, OBSERVE, False),
 }
 
 
@@ -417,6 +430,33 @@ def test_every_refusal_reason_has_a_message() -> None:
     assert {rule.refusal for rule in TABLE} <= set(MESSAGES)
 
 
+def test_only_stock_held_unrestricted_can_be_lost_and_a_found_unit_goes_back_on_sale() -> None:
+    assert RULES[Operation.MARK_LOST].sources == {
+        Disposition.ACTIVE,
+        Disposition.SELLABLE_ACCESSIBLE,
+        Disposition.RETURNED,
+        Disposition.NON_SELLABLE_OTHER,
+    }
+    lost = transition(Operation.MARK_LOST, Disposition.RETURNED)
+    assert lost is Disposition.UNKNOWN
+    assert not sellable(lost)
+    assert transition(Operation.MARK_FOUND, lost) is Disposition.SELLABLE_ACCESSIBLE
+
+
+def test_a_unit_is_relocated_from_any_disposition_its_holder_has_it_in() -> None:
+    on_hand = {d for d in Disposition if refusal_reason(Operation.RELOCATE, d) is None}
+    assert on_hand == {
+        Disposition.ACTIVE,
+        Disposition.SELLABLE_ACCESSIBLE,
+        Disposition.RETURNED,
+        Disposition.NON_SELLABLE_OTHER,
+        Disposition.RECALLED,
+        Disposition.DAMAGED,
+        Disposition.EXPIRED,
+    }
+    assert all(transition(Operation.RELOCATE, d) is d for d in on_hand)
+
+
 class LifecycleMachine(RuleBasedStateMachine):
     """Random operation sequences on one unit, against a model kept by hand."""
 
@@ -464,6 +504,11 @@ class LifecycleMachine(RuleBasedStateMachine):
     @invariant()
     def a_recalled_or_destroyed_unit_is_never_sellable(self) -> None:
         if self.disposition in (Disposition.RECALLED, Disposition.DESTROYED):
+            assert not sellable(self.disposition)
+
+    @invariant()
+    def a_lost_unit_is_never_sellable(self) -> None:
+        if self.disposition is Disposition.UNKNOWN:
             assert not sellable(self.disposition)
 
     @invariant()

@@ -40,6 +40,7 @@ DISPOSITIONS = (
     "stolen",
     "damaged",
     "expired",
+    "unknown",
 )
 
 
@@ -66,6 +67,7 @@ def facts(
         ("destroyed", Verdict.DESTROYED, "destroyed"),
         ("inactive", Verdict.SUSPICIOUS, "decommissioned_code"),
         ("stolen", Verdict.SUSPICIOUS, "stolen_code"),
+        ("unknown", Verdict.SUSPICIOUS, "lost_code"),  # marked lost: out there somehow
         ("expired", Verdict.EXPIRED, "expired"),
     ],
 )

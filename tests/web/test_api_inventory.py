@@ -55,6 +55,12 @@ def test_a_count_is_opened_scanned_closed_and_resolved_over_http(
     assert kinds[c[7]] == ("missing", "not_scanned")
     assert kinds[c[9]] == ("unexpected", "not_received")
     assert kinds[c[11]] == kinds[s.never_issued] == ("unexpected", "unknown")
+    assert figures["event_id"]  # the units found in place, recorded as counted
+    moved = client.post(
+        f"{url}/resolve", json={"code": c[8], "resolution": "moved_here"}, headers=h
+    ).json()
+    assert moved["resolution"] == "moved_here" and moved["event_id"]
+    assert client.get(f"/api/v1/units/{c[8]}", headers=h).json()["location_id"] == s.north
 
     stolen = client.post(
         f"{url}/resolve", json={"code": c[7], "resolution": "stolen"}, headers=h
@@ -66,11 +72,12 @@ def test_a_count_is_opened_scanned_closed_and_resolved_over_http(
     assert other.status_code == 409 and "already resolved" in other.json()["error"]["message"]
     unit = client.get(f"/api/v1/units/{c[7]}", headers=h).json()
     assert unit["disposition"] == "stolen"
-    note = client.post(f"{url}/resolve", json={"code": c[8], "resolution": "noted"}, headers=h)
+    note = client.post(f"{url}/resolve", json={"code": c[6], "resolution": "noted"}, headers=h)
     assert note.status_code == 422
 
     detail = client.get(url, headers=h).json()
-    assert detail["count"]["resolved"] == 1
+    assert detail["count"]["resolved"] == 2
+    assert detail["count"]["event_id"] == figures["event_id"]
     sheet = client.get(f"{url}/differences.csv", headers=h)
     assert sheet.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(sheet.text.lstrip("\ufeff"))))

@@ -77,6 +77,7 @@ MAIN_PATHS = {
     "/api/v1/sales/undo": {"post"},
     "/api/v1/returns": {"post"},
     "/api/v1/units/dispositions": {"post"},
+    "/api/v1/units/relocations": {"post"},
     "/api/v1/recalls": {"get", "post"},
     "/api/v1/recalls/held": {"get"},
     "/api/v1/recalls/confirm": {"post"},

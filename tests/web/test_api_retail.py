@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from tests.factories import make_location
 from tests.web.conftest import Headers, HeadersFor
 from tests.web.test_api_shipments import (
     API,
@@ -172,6 +173,56 @@ def test_dispositions_change_named_units_and_refuse_the_impossible_per_code(
     assert [d["code"] for d in refused.json()["error"]["details"]] == [stock[2]], refused.text
     assert disposition_of(client, retailer.admin, stock[3]) == "sellable_accessible"
     assert unknown_op.status_code == 422
+
+
+def test_a_unit_marked_lost_is_not_sold_until_it_is_found_again(
+    client: TestClient, retailer: Retailer, stock: list[str]
+) -> None:
+    path = f"{API}/units/dispositions"
+    lost = client.post(
+        path, json={"operation": "mark_lost", "codes": stock[:1]}, headers=retailer.admin
+    )
+    assert (ok(lost)["disposition"], disposition_of(client, retailer.admin, stock[0])) == (
+        "unknown", "unknown",
+    )  # fmt: skip
+    refused = sell(client, retailer, stock[:1])
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"][0]["reason"] == "lost"
+    again = client.post(
+        path, json={"operation": "mark_found", "codes": stock[1:2]}, headers=retailer.admin
+    )
+    assert again.json()["error"]["details"] == [
+        {"code": stock[1], "reason": "not_lost", "message": "the unit is not marked lost"}
+    ]
+    found = client.post(
+        path, json={"operation": "mark_found", "codes": stock[:1]}, headers=retailer.admin
+    )
+    assert ok(found)["disposition"] == "sellable_accessible"
+    ok(sell(client, retailer, stock[:1]), 201)
+
+
+def test_units_move_between_the_retailers_own_stores(
+    rt: Runtime, client: TestClient, retailer: Retailer, stock: list[str]
+) -> None:
+    other = make_location(rt, retailer.principal)
+    path = f"{API}/units/relocations"
+    body = {"codes": stock[:2], "location_id": other, "reason": "balancing"}
+    moved = ok(client.post(path, json=body, headers=retailer.admin))
+    assert (moved["units"], moved["codes"], moved["location_id"]) == (2, stock[:2], other)
+    unit = ok(client.get(f"{API}/units/{stock[0]}", headers=retailer.admin))
+    assert (unit["location_id"], unit["disposition"]) == (other, "sellable_accessible")
+    here = client.post(path, json=body, headers=retailer.admin)
+    assert here.status_code == 409
+    assert {d["reason"] for d in here.json()["error"]["details"]} == {"already_here"}
+    elsewhere = client.post(
+        path, json={"codes": stock[2:3], "location_id": 999_999}, headers=retailer.admin
+    )
+    assert elsewhere.status_code == 404
+    viewer = client.post(path, json=body, headers=retailer.viewer)
+    assert viewer.status_code == 403
+    assert ok(client.get(f"{API}/units/{stock[2]}", headers=retailer.admin))["location_id"] == (
+        retailer.store
+    )
 
 
 def test_a_viewer_may_not_sell_return_undo_or_change_dispositions(

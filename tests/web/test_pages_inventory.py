@@ -57,6 +57,8 @@ def test_a_retailer_counts_a_store_closes_and_resolves_from_the_pages(
     assert re.search(r'data-testid="count-accuracy">50\.0%<', closed)  # 6 of 12
     assert "Report stolen" in _row(closed, c[7]) and "Receive" in _row(closed, c[9])
     assert "Receive" not in _row(closed, c[8]) and "Note" in _row(closed, c[8])
+    assert "Mark lost" in _row(closed, c[7]) and "Moved here" in _row(closed, c[8])
+    assert 'data-testid="count-event"' in closed
     assert "unknown code" in _row(closed, s.never_issued)
 
     stolen = client.post(
@@ -70,6 +72,13 @@ def test_a_retailer_counts_a_store_closes_and_resolves_from_the_pages(
         f"{url}/resolve", data={"csrf_token": token, "code": c[7], "resolution": "found"}
     )
     assert twice.status_code == 409 and "already resolved as stolen" in twice.text
+    moved = client.post(
+        f"{url}/resolve", data={"csrf_token": token, "code": c[8], "resolution": "moved_here"}
+    )
+    assert moved.status_code == 303
+    row = _row(client.get(moved.headers["location"]).text, c[8])
+    assert "<strong>Moved here</strong>" in row and 'value="moved_here"' not in row
+    assert units.get_unit(rt, s.retailer, c[8]).unit.location_id == s.north
 
     listing = client.get("/inventory").text
     assert 'data-testid="accuracy-chart"' in listing and "50.0%" in listing

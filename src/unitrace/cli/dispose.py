@@ -1,5 +1,5 @@
-"""``unitrace dispositions``: destroy, decommission, report stolen or damaged, expire,
-quarantine or restock units — named one by one or by their cases and pallets."""
+"""``unitrace dispositions``: destroy, decommission, report stolen, lost or damaged, found
+again, expire, quarantine or restock units — named one by one or by their cases and pallets."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from unitrace.domain.lifecycle import Operation
 from unitrace.services.retail import change_disposition
 
 app = typer.Typer(
-    help="Change units' disposition: destroy, decommission, stolen, damaged, expire, "
-    "quarantine, restock."
+    help="Change units' disposition: destroy, decommission, stolen, lost, found, damaged, "
+    "expire, quarantine, restock."
 )
 
 # command name -> (operation, what the command does)
@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[Operation, str]] = {
         "Take units out of circulation (e.g. a code printed by mistake).",
     ),
     "mark-stolen": (Operation.MARK_STOLEN, "Report units as stolen."),
+    "mark-lost": (Operation.MARK_LOST, "Mark units as lost (not found, not known stolen)."),
+    "mark-found": (Operation.MARK_FOUND, "Put units marked lost back on sale: found again."),
     "mark-damaged": (Operation.MARK_DAMAGED, "Mark units as damaged (unsellable)."),
     "expire": (Operation.EXPIRE, "Mark units as expired (unsellable)."),
     "quarantine": (Operation.QUARANTINE, "Set units aside: unsellable until restocked."),

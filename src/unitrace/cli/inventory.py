@@ -38,8 +38,10 @@ COLUMNS = ("ID", "Location", "Status", "Opened", "Closed", "Scanned", "Matched",
 
 class Resolution(StrEnum):
     STOLEN = "stolen"
+    LOST = "lost"
     RECEIVED = "received"
     FOUND = "found"
+    MOVED_HERE = "moved_here"
     NOTED = "noted"
 
 
@@ -83,6 +85,7 @@ def _show(detail: CountDetail, title: str) -> None:
             ("Wrong location", f"{view.wrong_location:,}" if view.closed_at else None),
             ("Accuracy", _percent(view)),
             ("Resolved", f"{view.resolved:,} of {view.differences:,}" if view.closed_at else None),
+            ("Count event", view.event_id),
         ],
         title=title,
     )  # fmt: skip
@@ -200,8 +203,10 @@ def resolve(
     note: Annotated[str, typer.Option(help="Why (required for noted).")] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Resolve a difference once: stolen (report a missing unit stolen), found, received
-    (receive a unit in transit to you), or noted (with --note)."""
+    """Resolve a difference once: stolen or lost (report a missing unit stolen, mark it
+    lost), found (a missing unit was there; a unit marked lost is back on sale), received
+    (receive a unit in transit to you), moved_here (a unit believed at another of your
+    locations is here now), or noted (with --note)."""
     rt, principal = acting_for(ctx, org)
     done = inventory.resolve(
         rt, principal, count_id, code=code, resolution=resolution.value, note=note

@@ -1,4 +1,5 @@
-"""``unitrace units``: serialized units — commissioning in bulk, lookup, listing."""
+"""``unitrace units``: serialized units — commissioning in bulk, lookup, listing, moving
+between your locations."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from unitrace.cli.output import (
 )
 from unitrace.domain.gs1 import short_link
 from unitrace.domain.model import Commissioning, Disposition, Principal, UnitView
+from unitrace.services.relocation import relocate
 from unitrace.services.runtime import Runtime
 from unitrace.services.serialization import commission_units, iter_commissioned_codes
 from unitrace.services.units import get_unit, list_units
@@ -213,3 +215,30 @@ def list_(
         return
     print_table(COLUMNS, _rows(page.items), title=f"{page.total:,} units")
     print_page_footer(len(page.items), page.total, offset)
+
+
+@app.command("relocate")
+def relocate_(
+    ctx: typer.Context,
+    codes: Annotated[
+        list[str],
+        typer.Argument(metavar="CODE...", help="Units, or cases and pallets (all units inside)."),
+    ],
+    location: Annotated[
+        int, typer.Option(metavar="ID", help="The location of yours the units are now at.")
+    ],
+    org: OrgOption,
+    reason: Annotated[
+        str, typer.Option(help="Why (kept with the event, up to 500 characters).")
+    ] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Move units you hold to another of your locations (e.g. between your stores), their
+    disposition unchanged. All or nothing: every refused unit is listed with its reason."""
+    rt, principal = acting_for(ctx, org)
+    result = relocate(rt, principal, codes=codes, location_id=location, reason=reason)
+    if as_json:
+        print_json(result)
+        return
+    say(f"{result.units:,} unit(s) now at {result.location_name} (ID {result.location_id}).")
+    say(f"Event: {result.event_id}")

@@ -24,18 +24,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from unitrace.domain.lifecycle import ON_HAND as LIFECYCLE_ON_HAND
 from unitrace.domain.lifecycle import RULES, Operation
 from unitrace.domain.model import Disposition, OrganizationKind
 
 D = Disposition
 
-# Dispositions in which the custodian physically holds a unit: in stock, returned,
-# quarantined, recalled (set apart), damaged or expired. Not in transit, sold, stolen,
-# destroyed or decommissioned.
-ON_HAND: frozenset[Disposition] = frozenset(
-    {D.ACTIVE, D.SELLABLE_ACCESSIBLE, D.RETURNED, D.NON_SELLABLE_OTHER, D.RECALLED, D.DAMAGED}
-    | {D.EXPIRED}
-)
+# Dispositions in which the custodian physically holds a unit (the lifecycle's definition:
+# the dispositions a unit may be relocated from).
+ON_HAND: frozenset[Disposition] = LIFECYCLE_ON_HAND
 # Organizations that hold stock may count it (the ones the lifecycle lets mark a unit stolen).
 COUNTING_KINDS: frozenset[OrganizationKind] = RULES[Operation.MARK_STOLEN].kinds
 MAX_AREA = 100
@@ -63,6 +60,7 @@ class Reason(StrEnum):
     IN_TRANSIT = "in_transit"  # in transit, but not to the caller (the caller shipped it)
     SOLD = "sold"
     STOLEN = "stolen"
+    LOST = "lost"  # marked lost (a scan of it is a find)
     DESTROYED = "destroyed"
     DECOMMISSIONED = "decommissioned"
     HELD_BY_ANOTHER_ORGANIZATION = "held_by_another_organization"
@@ -77,6 +75,7 @@ REASON_MESSAGES: Mapping[Reason, str] = MappingProxyType(
         Reason.IN_TRANSIT: "in transit on a shipment, not to you",
         Reason.SOLD: "recorded as sold",
         Reason.STOLEN: "reported stolen",
+        Reason.LOST: "marked lost",
         Reason.DESTROYED: "recorded as destroyed",
         Reason.DECOMMISSIONED: "decommissioned",
         Reason.HELD_BY_ANOTHER_ORGANIZATION: "held by another organization",
@@ -89,6 +88,7 @@ _GONE: Mapping[Disposition, Reason] = MappingProxyType(
     {
         D.RETAIL_SOLD: Reason.SOLD,
         D.STOLEN: Reason.STOLEN,
+        D.UNKNOWN: Reason.LOST,
         D.DESTROYED: Reason.DESTROYED,
         D.INACTIVE: Reason.DECOMMISSIONED,
     }
@@ -96,24 +96,33 @@ _GONE: Mapping[Disposition, Reason] = MappingProxyType(
 
 
 class Resolution(StrEnum):
-    """How a difference was settled; the first three record the normal event."""
+    """How a difference was settled: all but ``noted`` (and ``found`` for a missing unit)
+    record the normal event."""
 
-    STOLEN = "stolen"  # missing: reported stolen (the disposition change)
+    STOLEN = "stolen"  # missing: reported stolen (mark_stolen)
+    LOST = "lost"  # missing: marked lost (mark_lost)
     RECEIVED = "received"  # unexpected, not received: received on its shipment
-    FOUND = "found"  # missing: it was there after all (no event)
+    # missing: it was there after all (no event); unexpected, lost: found again (mark_found,
+    # then moved to the counted location if it was lost elsewhere)
+    FOUND = "found"
+    MOVED_HERE = "moved_here"  # wrong location: moved to the counted location (relocate)
     NOTED = "noted"  # anything: acknowledged with a reason (no event)
 
 
-# No operation moves a unit between an organization's own locations, so a wrong-location
-# unit can only be noted.
 _CHOICES: Mapping[tuple[DifferenceKind, Reason], tuple[Resolution, ...]] = MappingProxyType(
     {
         (DifferenceKind.MISSING, Reason.NOT_SCANNED): (
             Resolution.STOLEN,
+            Resolution.LOST,
             Resolution.FOUND,
             Resolution.NOTED,
         ),
         (DifferenceKind.UNEXPECTED, Reason.NOT_RECEIVED): (Resolution.RECEIVED, Resolution.NOTED),
+        (DifferenceKind.UNEXPECTED, Reason.LOST): (Resolution.FOUND, Resolution.NOTED),
+        (DifferenceKind.WRONG_LOCATION, Reason.AT_ANOTHER_LOCATION): (
+            Resolution.MOVED_HERE,
+            Resolution.NOTED,
+        ),
     }
 )
 

@@ -44,6 +44,9 @@ class Operation(StrEnum):
     EXPIRE = "expire"
     UNDO_SALE = "undo_sale"
     UNDO_RECEIPT = "undo_receipt"
+    MARK_LOST = "mark_lost"
+    MARK_FOUND = "mark_found"
+    RELOCATE = "relocate"
 
 
 class Target(StrEnum):
@@ -69,6 +72,10 @@ FINAL_DISPOSITIONS: frozenset[Disposition] = frozenset({D.DESTROYED, D.INACTIVE}
 _IN_STOCK = frozenset({D.ACTIVE, D.SELLABLE_ACCESSIBLE})
 _HELD = frozenset({D.ACTIVE, D.SELLABLE_ACCESSIBLE, D.RETURNED, D.NON_SELLABLE_OTHER})
 _CUSTODIANS = frozenset({K.BRAND, K.DISTRIBUTOR, K.RETAILER})
+# Dispositions in which the custodian physically holds a unit: in stock, returned,
+# quarantined, recalled (set apart), damaged or expired. Not in transit, sold, stolen, lost,
+# destroyed or decommissioned. What an inventory count expects to find on the shelves.
+ON_HAND: frozenset[Disposition] = _HELD | {D.RECALLED, D.DAMAGED, D.EXPIRED}
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,19 @@ TABLE: tuple[Rule, ...] = (
           error_declaration=True),
     _rule(Op.UNDO_RECEIPT, Step.RECEIVING, _OBSERVE, frozenset({D.SELLABLE_ACCESSIBLE}),
           D.IN_TRANSIT, _CUSTODIANS, Cu.CUSTODIAN, "not_received", error_declaration=True),
+    # Lost and found again are corrections of the stock records, which is what CBV's
+    # stock_taking is ("counting ... as a basis for accounting"); cycle_counting is the
+    # count itself. Only held stock can be lost: a recalled, damaged or expired unit found
+    # again must not come back on sale, so those stay as they are (report them stolen or
+    # destroy them instead).
+    _rule(Op.MARK_LOST, Step.STOCK_TAKING, _OBSERVE, _HELD, D.UNKNOWN,
+          _CUSTODIANS, Cu.CUSTODIAN, "not_in_stock"),
+    _rule(Op.MARK_FOUND, Step.STOCK_TAKING, _OBSERVE, frozenset({D.UNKNOWN}),
+          D.SELLABLE_ACCESSIBLE, _CUSTODIANS, Cu.CUSTODIAN, "not_lost"),
+    # A unit seen at another of its holder's locations (a count, or stock moved between
+    # stores): observed there, its disposition as it was.
+    _rule(Op.RELOCATE, Step.CYCLE_COUNTING, _OBSERVE, ON_HAND, Target.UNCHANGED,
+          _CUSTODIANS, Cu.CUSTODIAN, "not_on_hand"),
 )
 # fmt: on
 del Op, Step, Cu
@@ -192,6 +212,7 @@ _STATE_REASONS: Mapping[Disposition, str] = MappingProxyType(
         D.STOLEN: "stolen",
         D.DAMAGED: "damaged",
         D.IN_TRANSIT: "in_transit",
+        D.UNKNOWN: "lost",
     }
 )
 
@@ -207,6 +228,9 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "stolen": "the unit is reported stolen",
         "damaged": "the unit is marked damaged",
         "in_transit": "the unit is in transit and has not been received",
+        "lost": "the unit is marked lost",
+        "not_lost": "the unit is not marked lost",
+        "not_on_hand": "the unit is not on hand",
         "not_in_stock": "the unit is not in stock",
         "not_in_transit": "the unit is not in transit",
         "not_sellable": "the unit is not on sale",

@@ -91,6 +91,8 @@ class Disposition(StrEnum):
     EXPIRED = "expired"
     # quarantined (e.g. a return awaiting inspection): unsellable, no more specific CBV code
     NON_SELLABLE_OTHER = "non_sellable_other"
+    # lost: not found where it was believed to be, and not known to be stolen
+    UNKNOWN = "unknown"
 
 
 class BizStep(StrEnum):
@@ -109,6 +111,8 @@ class BizStep(StrEnum):
     STOCKING = "stocking"  # a returned or quarantined unit put back on the sales floor
     INSPECTING = "inspecting"  # a unit found damaged or expired, or cleared after a recall
     OTHER = "other"  # no CBV step fits (a unit reported stolen)
+    STOCK_TAKING = "stock_taking"  # a unit written off as lost, or found again
+    CYCLE_COUNTING = "cycle_counting"  # a count of a location; a unit moved between locations
 
 
 class EventType(StrEnum):

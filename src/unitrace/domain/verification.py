@@ -38,6 +38,7 @@ class AlertReason(StrEnum):
     DESTROYED_CODE = "destroyed_code"  # the unit was destroyed, yet its code is scanned
     DECOMMISSIONED_CODE = "decommissioned_code"
     STOLEN_CODE = "stolen_code"
+    LOST_CODE = "lost_code"
 
 
 ALERT_DESCRIPTIONS = {
@@ -46,6 +47,7 @@ ALERT_DESCRIPTIONS = {
     AlertReason.DESTROYED_CODE: "the unit was destroyed, yet its code is being scanned",
     AlertReason.DECOMMISSIONED_CODE: "the code was decommissioned, yet it is being scanned",
     AlertReason.STOLEN_CODE: "the unit was reported stolen, and its code is being scanned",
+    AlertReason.LOST_CODE: "the unit was marked lost, and its code is being scanned",
 }
 
 # A scan of a unit in one of these dispositions raises an alert of its own.
@@ -53,6 +55,7 @@ ALERT_FOR_DISPOSITION = {
     "destroyed": AlertReason.DESTROYED_CODE,
     "inactive": AlertReason.DECOMMISSIONED_CODE,
     "stolen": AlertReason.STOLEN_CODE,
+    "unknown": AlertReason.LOST_CODE,  # marked lost: it left the holder's hands somehow
 }
 
 

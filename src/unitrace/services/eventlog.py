@@ -129,7 +129,7 @@ def record_units(
     principal: Principal,
     *,
     biz_step: BizStep,
-    disposition: Disposition,
+    disposition: Disposition | None,
     unit_ids: Select[Any],
     at: dt.datetime,
     action: EventAction = EventAction.OBSERVE,

@@ -1,6 +1,7 @@
 """Inventory counts: open a count of one of your locations, add scans (by area, from as many
-people as like), close it to freeze the differences, and resolve each through the normal
-operations (report stolen, receive), or note it.
+people as like), close it to freeze the differences (recording one ``cycle_counting`` event of
+the units found where they were believed to be), and resolve each through the normal
+operations (report stolen, mark lost, find again, receive, move here), or note it.
 
 The rules are in ``domain/inventory.py``; the figures and the accuracy are defined in
 ``docs/analytics.md``. A count, its scans and its differences belong to the counting
@@ -34,10 +35,10 @@ from unitrace.domain.inventory import (
     needs_note,
 )
 from unitrace.domain.lifecycle import Operation
-from unitrace.domain.model import Disposition, Page, Principal, Role
+from unitrace.domain.model import BizStep, Disposition, Page, Principal, Role
 from unitrace.domain.scan import ScanError, parse_scan
 from unitrace.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from unitrace.services import movement, retail, shipments
+from unitrace.services import eventlog, movement, relocation, retail, shipments
 from unitrace.services.access import require
 from unitrace.services.runtime import Runtime
 from unitrace.storage import inventory as store
@@ -80,6 +81,7 @@ class CountView:
     unexpected: int
     wrong_location: int
     resolved: int = 0  # differences resolved
+    event_id: str | None = None  # the cycle_counting event recorded when it closed
 
     @property
     def accuracy(self) -> float | None:
@@ -154,6 +156,7 @@ def _view(row: dict[str, Any], resolved: int = 0) -> CountView:
         unexpected=row["unexpected"],
         wrong_location=row["wrong_location"],
         resolved=resolved,
+        event_id=row["event_id"],
     )
 
 
@@ -354,6 +357,7 @@ def close_count(rt: Runtime, principal: Principal, count_id: int) -> CountDetail
                 }
             )
         store.insert_differences(conn, rows)
+        event_id = _record_count(conn, principal, count_id, location_id, now) if matched else None
         closed = store.close_count(
             conn,
             count_id,
@@ -363,10 +367,33 @@ def close_count(rt: Runtime, principal: Principal, count_id: int) -> CountDetail
             missing=missing,
             unexpected=tally[DifferenceKind.UNEXPECTED],
             wrong_location=tally[DifferenceKind.WRONG_LOCATION],
+            event_id=event_id,
         )
         if closed != 1:  # pragma: no cover - the row is locked and was open above
             raise ConflictError(f"inventory count {count_id} was closed meanwhile")
         return _detail(conn, principal, count_id)
+
+
+def _record_count(
+    conn: Connection, principal: Principal, count_id: int, location_id: int, now: dt.datetime
+) -> str:
+    """One ObjectEvent OBSERVE, business step cycle_counting, at the counted location, of
+    every unit scanned and believed present: the stock was counted, and when. The units'
+    state is left as it is (no disposition)."""
+    present = store.counted_present(
+        count_id, principal.organization_id, location_id, [d.value for d in ON_HAND]
+    )
+    recorded, _ = eventlog.record_units(
+        conn,
+        principal,
+        biz_step=BizStep.CYCLE_COUNTING,
+        disposition=None,
+        unit_ids=present,
+        at=now,
+        location_id=location_id,
+        details={"inventory_count_id": count_id},
+    )
+    return recorded.event_id
 
 
 def _facts(fact: dict[str, Any], organization_id: int) -> UnitFacts | None:
@@ -473,6 +500,32 @@ def _codes(conn: Connection, raw: str) -> list[str]:
     return [item.code, shown] if item is not None and item.kind == "unit" else [shown]
 
 
+def _found(
+    conn: Connection,
+    principal: Principal,
+    count: dict[str, Any],
+    lost: Difference,
+    note: str,
+    now: dt.datetime,
+) -> str:
+    """A unit marked lost, scanned in this count: back on sale (mark_found), and moved to
+    the counted location if it was lost somewhere else (a second event)."""
+    reason = note or f"found in inventory count {count['id']}"
+    found = retail.change_disposition_in(
+        conn, principal, operation=Operation.MARK_FOUND, codes=[lost.code], reason=reason, now=now
+    )
+    if lost.location_id != count["location_id"]:
+        relocation.relocate_in(
+            conn,
+            principal,
+            codes=[lost.code],
+            location_id=int(count["location_id"]),
+            reason=reason,
+            now=now,
+        )
+    return found.event_id
+
+
 def resolve(
     rt: Runtime,
     principal: Principal,
@@ -484,11 +537,14 @@ def resolve(
 ) -> Resolved:
     """Resolve one difference of a closed count through the normal operation, once.
 
-    ``stolen`` reports a missing unit stolen (the disposition change, its event and rules);
-    ``received`` receives a unit in transit to the caller on its shipment — with every other
-    unit of that shipment this count found, since a shipment is received once; ``found`` and
-    ``noted`` record no event (``noted`` needs a ``note``). Asking again for the resolution a
-    difference already has answers with it (``replayed``); any other is a conflict.
+    ``stolen`` and ``lost`` report a missing unit stolen or lost (the disposition change,
+    its event and rules); ``received`` receives a unit in transit to the caller on its
+    shipment — with every other unit of that shipment this count found, since a shipment is
+    received once; ``moved_here`` relocates a wrong-location unit to the counted location;
+    ``found`` puts a unit marked lost back on sale (and here, if it was lost elsewhere), and
+    for a missing unit records no event; ``noted`` records none either and needs a ``note``.
+    Asking again for the resolution a difference already has answers with it (``replayed``);
+    any other is a conflict.
     """
     require(principal, Role.OPERATOR)
     try:
@@ -536,6 +592,26 @@ def resolve(
                 now=now,
             )
             event_id = done.event_id
+        elif chosen is Resolution.LOST:
+            event_id = retail.change_disposition_in(
+                conn,
+                principal,
+                operation=Operation.MARK_LOST,
+                codes=[wanted],
+                reason=note or f"missing in inventory count {count_id}",
+                now=now,
+            ).event_id
+        elif chosen is Resolution.FOUND and current.reason == Reason.LOST:
+            event_id = _found(conn, principal, row, current, note, now)
+        elif chosen is Resolution.MOVED_HERE:
+            event_id = relocation.relocate_in(
+                conn,
+                principal,
+                codes=[wanted],
+                location_id=int(row["location_id"]),
+                reason=note or f"found in inventory count {count_id}",
+                now=now,
+            ).event_id
         elif chosen is Resolution.RECEIVED:
             shipment_id = int(current.shipment_id or 0)
             codes = store.unresolved_on_shipment(conn, count_id, shipment_id)

@@ -1,5 +1,6 @@
 """The store counter and the stock room: selling, customer returns, undoing a sale, and the
-disposition changes (destroy, decommission, stolen, damaged, expired, quarantine, restock).
+disposition changes (destroy, decommission, stolen, lost, found, damaged, expired, quarantine,
+restock).
 
 A sale is exactly once: the state change is one conditional UPDATE (``… WHERE disposition =
 'sellable_accessible'``) whose row count must equal the basket size, so of N terminals selling
@@ -62,6 +63,8 @@ DISPOSITION_OPERATIONS = frozenset(
         Operation.DESTROY,
         Operation.DECOMMISSION,
         Operation.MARK_STOLEN,
+        Operation.MARK_LOST,
+        Operation.MARK_FOUND,
         Operation.MARK_DAMAGED,
         Operation.EXPIRE,
         Operation.QUARANTINE,
@@ -837,8 +840,9 @@ def change_disposition(
     codes: Sequence[str],
     reason: str = "",
 ) -> DispositionResult:
-    """Destroy, decommission, report stolen, mark damaged or expired, quarantine or restock
-    units — named one by one or by the cases and pallets holding them — all or nothing.
+    """Destroy, decommission, report stolen, mark lost or found again, mark damaged or
+    expired, quarantine or restock units — named one by one or by the cases and pallets
+    holding them — all or nothing.
 
     The lifecycle table decides: the kinds of organization that may, the dispositions the
     operation starts from, and custody (the holder; for destroying also a regulator;

@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -325,3 +326,30 @@ def resolved_counts(conn: Connection, count_ids: Sequence[int]) -> dict[int, int
         .group_by(differences.c.count_id)
     )
     return {int(r[0]): int(r[1]) for r in rows}
+
+
+# --- moving and counting stock --------------------------------------------------------------
+
+
+def movable_to(location_id: int) -> list[ColumnElement[bool]]:
+    """A unit on no shipment still in transit and not already at ``location_id`` (a unit
+    with no location is elsewhere)."""
+    return [
+        units.c.shipment_id.is_(None),
+        or_(units.c.location_id.is_(None), units.c.location_id != location_id),
+    ]
+
+
+def counted_present(
+    count_id: int, organization_id: int, location_id: int, on_hand: Iterable[str]
+) -> Select[Any]:
+    """Ids of the count's scanned units believed present (the matched ones), one column."""
+    return select(scans.c.unit_id).where(
+        scans.c.count_id == count_id,
+        exists().where(
+            units.c.id == scans.c.unit_id,
+            units.c.custodian_organization_id == organization_id,
+            units.c.location_id == location_id,
+            units.c.disposition.in_(sorted(on_hand)),
+        ),
+    )

@@ -69,6 +69,7 @@ DISPOSITIONS = (
     "damaged",
     "expired",
     "non_sellable_other",
+    "unknown",  # lost
 )
 CONTAINER_KINDS = ("case", "pallet")
 SHIPMENT_STATUSES = (
@@ -666,6 +667,7 @@ ALERT_REASONS = (
     "destroyed_code",
     "decommissioned_code",
     "stolen_code",
+    "lost_code",
 )
 ALERT_STATUSES = ("open", "investigated")
 PROBLEM_KINDS = ("adverse_reaction", "damaged", "suspected_counterfeit", "other")
@@ -841,7 +843,7 @@ sale_shelf_days = Table(
 
 COUNT_STATUSES = ("open", "closed")
 DIFFERENCE_KINDS = ("missing", "unexpected", "wrong_location")
-DIFFERENCE_RESOLUTIONS = ("stolen", "received", "found", "noted")
+DIFFERENCE_RESOLUTIONS = ("stolen", "lost", "received", "found", "moved_here", "noted")
 
 # A count of one of an organization's locations; the figures are frozen when it closes.
 inventory_counts = Table(
@@ -861,6 +863,7 @@ inventory_counts = Table(
     Column("missing", Integer, nullable=False, server_default="0"),
     Column("unexpected", Integer, nullable=False, server_default="0"),
     Column("wrong_location", Integer, nullable=False, server_default="0"),
+    Column("event_id", String(100)),  # the cycle_counting event recorded when it closed
     CheckConstraint(f"status IN ({_values(COUNT_STATUSES)})", name="status"),
     Index(
         "ix_inventory_counts_organization_id_location_id_closed_at",

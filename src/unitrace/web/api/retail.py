@@ -7,13 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from unitrace.domain.lifecycle import Operation
-from unitrace.services import retail
+from unitrace.services import relocation, retail
 from unitrace.web.api.shipments import IdempotencyKey
 from unitrace.web.api.units import REPLAY_HEADER
 from unitrace.web.deps import ApiPrincipal, RuntimeDep
 from unitrace.web.schemas import (
     DispositionChange,
     DispositionPublic,
+    RelocationCreate,
+    RelocationPublic,
     ReturnCreate,
     ReturnPublic,
     SaleCreate,
@@ -110,9 +112,21 @@ def undo_sale(body: UndoSaleCreate, rt: RuntimeDep, principal: ApiPrincipal) -> 
 def change_disposition(
     body: DispositionChange, rt: RuntimeDep, principal: ApiPrincipal
 ) -> DispositionPublic:
-    """Destroy, decommission, report stolen, mark damaged or expired, quarantine or restock
-    units (named one by one or by their cases and pallets), all or nothing, in one event."""
+    """Destroy, decommission, report stolen, mark lost or found again, mark damaged or
+    expired, quarantine or restock units (named one by one or by their cases and pallets),
+    all or nothing, in one event."""
     result = retail.change_disposition(
         rt, principal, operation=Operation(body.operation), codes=body.codes, reason=body.reason
     )
     return DispositionPublic.of(result)
+
+
+@router.post("/units/relocations", responses=REFUSED)
+def relocate(body: RelocationCreate, rt: RuntimeDep, principal: ApiPrincipal) -> RelocationPublic:
+    """Move units you hold (named one by one or by their cases and pallets) to another of
+    your locations, all or nothing, in one event: business step cycle_counting at the new
+    location, the disposition unchanged."""
+    result = relocation.relocate(
+        rt, principal, codes=body.codes, location_id=body.location_id, reason=body.reason
+    )
+    return RelocationPublic.of(result)

@@ -13,7 +13,7 @@ from unitrace.web.schemas.common import Id, PagePublic, Public, Schema, text
 from unitrace.web.schemas.supply import Codes, Scan
 
 CountStatus = Literal["open", "closed"]
-ResolutionName = Literal["stolen", "received", "found", "noted"]
+ResolutionName = Literal["stolen", "lost", "received", "found", "moved_here", "noted"]
 
 
 class CountCreate(Schema):
@@ -33,8 +33,10 @@ class ScansCreate(Schema):
 class ResolveCreate(Schema):
     code: Scan = Field(description="The difference's code, as shown or scanned again.")
     resolution: ResolutionName = Field(
-        description="`stolen` or `found` (missing units), `received` (units in transit to "
-        "you), `noted` (any; needs a note). A difference's `choices` lists what it allows."
+        description="`stolen`, `lost` or `found` (missing units), `received` (units in transit "
+        "to you), `found` (units marked lost, found again), `moved_here` (units believed at "
+        "another of your locations), `noted` (any; needs a note). A difference's `choices` "
+        "lists what it allows."
     )
     note: Annotated[str, text(MAX_NOTE)] = ""
 
@@ -55,6 +57,10 @@ class CountPublic(Public):
     unexpected: int
     wrong_location: int
     resolved: int = Field(description="Differences resolved so far.")
+    event_id: str | None = Field(
+        description="The cycle_counting event closing the count recorded (the units believed "
+        "here and scanned); null while open, or when none was."
+    )
     accuracy: float | None = Field(
         description="matched / (matched + missing + unexpected + wrong_location); null while open.",
         examples=[0.9412],

@@ -37,6 +37,8 @@ DispositionOperation = Literal[
     "destroy",
     "decommission",
     "mark_stolen",
+    "mark_lost",
+    "mark_found",
     "mark_damaged",
     "expire",
     "quarantine",
@@ -278,4 +280,18 @@ class DispositionPublic(Public):
     disposition: str
     codes: list[str]
     units: int = Field(description="Units changed, contents of named containers included.")
+    event_id: str
+
+
+class RelocationCreate(Schema):
+    codes: Codes
+    location_id: Id = Field(description="The location of yours the units are now at.")
+    reason: Reason = Field(default="", examples=["moved to the Main Street store"])
+
+
+class RelocationPublic(Public):
+    location_id: int
+    location_name: str
+    codes: list[str]
+    units: int = Field(description="Units moved, contents of named containers included.")
     event_id: str
