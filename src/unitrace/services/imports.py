@@ -185,10 +185,11 @@ class _Sales:
         add_location, add_time = self.locations.append, self.times.append
         add_cents, add_group = self.cents.append, self.grps.append
         store_of: dict[str, int | None] = {}
+        linked = _LINKED_SERIAL
         for line, row in rows:
             raw = row["code"]
             code = quick_code(raw)
-            if code is None or _LINKED_SERIAL in raw:  # perhaps a brand's serial (its key)
+            if code is None or linked in raw:  # perhaps a brand's serial (its key)
                 code = _keyed(line, raw, code, reading)
                 if code is None:
                     continue
@@ -340,8 +341,8 @@ _LINKED_SERIAL = "/21/"  # a Digital Link's serial: a brand's may look like a un
 
 def _keyed(line: int, raw: str, code: str | None, reading: Reading) -> str | None:
     """The key of the unit a cell names: the ``code`` the quick reading took, unless the cell
-    is a Digital Link whose serial is a brand's (14 letters and digits read as a code, but
-    a unit code's check character is right); else :func:`_scanned`."""
+    is a Digital Link whose serial is a brand's (its 14 letters and digits passed for a code
+    there, without the check character); else :func:`_scanned`."""
     if code is None:
         return _scanned(line, raw, reading)
     try:
