@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import BigInteger, Connection, case, cast, func, select
 
 from unitrace.storage.schema import (
     batches,
@@ -114,8 +114,8 @@ def scanned_share(conn: Connection, organization_id: int, *, by: str) -> list[di
         select(
             column.label("key"),
             label.label("label"),
-            func.sum(commissioned.c.n).label("units"),
-            func.coalesce(func.sum(scanned.c.n), 0).label("units_scanned"),
+            cast(func.sum(commissioned.c.n), BigInteger).label("units"),
+            cast(func.coalesce(func.sum(scanned.c.n), 0), BigInteger).label("units_scanned"),
         )
         .select_from(joined)
         .group_by(column, label)
