@@ -437,6 +437,9 @@ units = Table(
         sqlite_where=text("shipment_id IS NOT NULL"),
         postgresql_where=text("shipment_id IS NOT NULL"),
     ),
+    # What is at a place and who holds it: an inventory count's "believed present" (closing
+    # a count of one store must not read every unit). Commissioning pays about 4 % for it.
+    Index("ix_units_location_id_custodian", "location_id", "custodian_organization_id"),
     # Units on hand for sale, by owner and place (sell-through's on-hand figure). Partial:
     # commissioning writes 'active', so only receipts at a store pay for it.
     Index(
