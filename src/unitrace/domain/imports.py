@@ -12,7 +12,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from unitrace.domain.imports_supply import RECEIPTS, RETURNS, SHIPMENTS
+from unitrace.domain.imports_supply import (
+    CODE_TEXT,
+    RECEIPTS,
+    RETURNS,
+    SHIPMENTS,
+    STORE,
+    UNIT_CODE,
+)
 from unitrace.domain.model import CONTENT_UNITS, PRODUCT_CATEGORIES
 from unitrace.domain.serials import SERIALS
 from unitrace.domain.tabular import Column, Layout
@@ -44,20 +51,8 @@ SALES = Layout(
         "whole file is applied or nothing is; uploading it again changes nothing."
     ),
     columns=(
-        Column(
-            "code",
-            description=_CODE,
-            example="https://id.example.com/7KQ2M9XH4T1R3B",
-            max_length=500,
-            aliases=("unit", "unit_code", "serial", "qr"),
-        ),
-        Column(
-            "store",
-            description="the store's name, GLN or id in unitrace",
-            example="Main Street",
-            max_length=200,
-            aliases=("location", "store_name", "location_id"),
-        ),
+        UNIT_CODE,
+        STORE,
         Column(
             "sold_at",
             "datetime",
@@ -281,7 +276,7 @@ RECALL_SCOPE = Layout(
             description="the draft recall's number",
             aliases=("recall_number",),
         ),
-        Column("code", description=_CODE, example="7KQ2M9XH4T1R3B", max_length=500),
+        Column("code", description=CODE_TEXT, example="7KQ2M9XH4T1R3B", max_length=500),
     ),
 )
 

@@ -9,9 +9,24 @@ from __future__ import annotations
 
 from unitrace.domain.tabular import Column, Layout
 
-_CODE = (
+CODE_TEXT = (
     "a unit code as printed, its short URL or its GS1 Digital Link (any case); or a Digital "
     "Link or GS1 element string with the GTIN and the serial the unit's brand printed"
+)
+# The unit and the store of a row, as sales and returns files name them.
+UNIT_CODE = Column(
+    "code",
+    description=CODE_TEXT,
+    example="https://id.example.com/7KQ2M9XH4T1R3B",
+    max_length=500,
+    aliases=("unit", "unit_code", "serial", "qr"),
+)
+STORE = Column(
+    "store",
+    description="the store's name, GLN or id in unitrace",
+    example="Main Street",
+    max_length=200,
+    aliases=("location", "store_name", "location_id"),
 )
 
 RETURNS = Layout(
@@ -27,20 +42,8 @@ RETURNS = Layout(
         "nothing."
     ),
     columns=(
-        Column(
-            "code",
-            description=_CODE,
-            example="https://id.example.com/7KQ2M9XH4T1R3B",
-            max_length=500,
-            aliases=("unit", "unit_code", "serial", "qr"),
-        ),
-        Column(
-            "store",
-            description="the store's name, GLN or id in unitrace",
-            example="Main Street",
-            max_length=200,
-            aliases=("location", "store_name", "location_id"),
-        ),
+        UNIT_CODE,
+        STORE,
         Column(
             "returned_at",
             "datetime",
