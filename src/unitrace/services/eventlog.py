@@ -135,10 +135,12 @@ def record_units(
     action: EventAction = EventAction.OBSERVE,
     location_id: int | None = None,
     shipment_id: int | None = None,
+    container_ids: Select[Any] | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> tuple[Recorded, list[str]]:
     """One ObjectEvent about the units of a one-column SELECT, every unit's EPC listed, at
-    ``location_id`` (read point and business location) when given; and the units' codes."""
+    ``location_id`` (read point and business location) when given; and the units' codes.
+    ``container_ids`` are the cases and pallets it also touched (for their timelines)."""
     parts = retail_store.unit_epc_parts(conn, unit_ids)
     where = (
         epcis.location_uri(location_id, supply.location_gln(conn, location_id))
@@ -161,6 +163,7 @@ def record_units(
         draft,
         record_time=at,
         unit_ids=unit_ids,
+        container_ids=container_ids,
         read_point_id=location_id,
         biz_location_id=location_id,
         quantity=len(parts),

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_
 
-from unitrace.domain import epcis
-from unitrace.domain.epcis import EventDraft
 from unitrace.domain.lifecycle import MESSAGES, RULES, Operation, allowed
 from unitrace.domain.model import OrganizationKind, Principal, Role
 from unitrace.errors import ConflictError, ValidationError
@@ -116,26 +114,16 @@ def relocate_in(
     tree = supply.containers_in(boxes) if boxes else None
     if tree is not None:
         supply.update_containers(conn, tree, [], {"location_id": location_id, "updated_at": now})
-    where = epcis.location_uri(place.id, place.gln)
-    draft = EventDraft(
-        event_type=RULE.event_type,
-        action=RULE.action,
-        biz_step=RULE.biz_step,
-        event_time=now,
-        epcs=[epcis.unit_epc(c, g) for c, g in retail_store.unit_epc_parts(conn, ids)],
-        read_point=where,
-        biz_location=where,
-    )
-    recorded = eventlog.record(
+    recorded, _ = eventlog.record_units(
         conn,
         principal,
-        draft,
-        record_time=now,
+        biz_step=RULE.biz_step,
+        disposition=None,  # where it is changed, not what state it is in
         unit_ids=ids,
-        container_ids=supply.containers_in(boxes) if boxes else None,
-        read_point_id=location_id,
-        biz_location_id=location_id,
-        quantity=total,
+        at=now,
+        action=RULE.action,
+        location_id=location_id,
+        container_ids=tree,
         details={"reason": reason} if reason else None,
     )
     return Relocated(
