@@ -197,9 +197,7 @@ def sell_through(
             fields[_ID[d]] = key[i]
         histogram = histograms.get(key, [])
         shelf_units = int(r.get("shelf_units") or 0)
-        on_hand = stock.get(key[: len(dims)]) if period is None else None
-        if period is None:
-            on_hand = on_hand or 0
+        on_hand = None if period else stock.get(key, 0)  # now, so not per period
         result.append(
             SellThroughRow(
                 supplied=int(r.get("supplied") or 0),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -276,17 +277,28 @@ def _day_bucket(conn: Connection, day: Any, period: str) -> Any:
     return func.to_char(func.date_trunc(period, day), "YYYY-MM-DD")
 
 
+@dataclass(frozen=True, kw_only=True)
 class Scope:
     """Whose figures: a brand's own units, a retailer's own stores, or a market's stores."""
 
-    def __init__(
-        self,
-        *,
-        owner_id: int | None = None,
-        retailer_id: int | None = None,
-        market: str | None = None,
-    ) -> None:
-        self.owner_id, self.retailer_id, self.market = owner_id, retailer_id, market
+    owner_id: int | None = None
+    retailer_id: int | None = None
+    market: str | None = None
+
+
+def _dimensions(
+    product: Any, batch: Any, owner: Any, place: Any, store: Any, retailer: Any
+) -> dict[str, Any]:
+    """The column each dimension groups by, given a source's columns and the store and
+    retailer joined to it."""
+    return {
+        "product": product,
+        "batch": batch,
+        "brand": owner,
+        "store": place,
+        "retailer": store.c.organization_id,
+        "market": retailer.c.market,
+    }
 
 
 def _grouped(
@@ -311,14 +323,8 @@ def _grouped(
         source = source.join(store, store.c.id == fact.c.store_id)
     if needs_retailer:
         source = source.join(retailer, retailer.c.id == store.c.organization_id)
-    columns = {
-        "product": fact.c.product_id,
-        "batch": fact.c.batch_id,
-        "brand": fact.c.owner_id,
-        "store": fact.c.store_id,
-        "retailer": store.c.organization_id,
-        "market": retailer.c.market,
-    }
+    f = fact.c
+    columns = _dimensions(f.product_id, f.batch_id, f.owner_id, f.store_id, store, retailer)
     group = [columns[name].label(name) for name in by]
     if period is not None:
         group.append(_day_bucket(conn, fact.c.day, period).label("period"))
@@ -412,14 +418,10 @@ def on_hand(conn: Connection, by: Sequence[str], scope: Scope) -> list[dict[str,
     source = counted.join(
         store, and_(store.c.id == counted.c.location_id, store.c.kind == "store")
     ).join(retailer, retailer.c.id == store.c.organization_id)
-    columns = {
-        "product": counted.c.product_id,
-        "batch": counted.c.batch_id,
-        "brand": counted.c.organization_id,
-        "store": counted.c.location_id,
-        "retailer": store.c.organization_id,
-        "market": retailer.c.market,
-    }
+    c = counted.c
+    columns = _dimensions(
+        c.product_id, c.batch_id, c.organization_id, c.location_id, store, retailer
+    )
     group = [columns[name].label(name) for name in by]
     outer = []
     if scope.retailer_id is not None:

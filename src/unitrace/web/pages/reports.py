@@ -19,11 +19,12 @@ CHART_WIDTH = 640
 CHART_HEIGHT = 160
 
 
-def _columns(values: list[tuple[str, int]]) -> list[dict[str, Any]]:
-    """Vertical bars for a time series: position and height in the chart's coordinates."""
+def _columns(values: list[tuple[str, int]], top: int = 0) -> list[dict[str, Any]]:
+    """Vertical bars for a time series: position and height in the chart's coordinates,
+    scaled to ``top`` (default: the tallest bar)."""
     if not values:
         return []
-    top = max(v for _, v in values) or 1
+    top = top or max(v for _, v in values) or 1
     step = CHART_WIDTH / len(values)
     width = min(step * 0.8, 48)  # a lone period is a bar, not a wall
     return [
@@ -77,8 +78,9 @@ def reports(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> Response:
         if v
     }
     scan_query = {**query, "by": by, "period": period}
-    sold_bars = _columns([(t["period"], int(t["sold"])) for t in trend])
+    # both series on one scale: bars for sold, points of a line for supplied
     top = max([int(t["supplied"]) for t in trend] + [int(t["sold"]) for t in trend] + [1])
+    sold_bars = _columns([(t["period"], int(t["sold"])) for t in trend], top)
     supplied_points = [
         {
             "x": round(bar["x"] + bar["width"] / 2, 1),
@@ -88,11 +90,6 @@ def reports(request: Request, rt: RuntimeDep, viewer: ViewerDep) -> Response:
         }
         for bar, t in zip(sold_bars, trend, strict=True)
     ]
-    if sold_bars:  # both series on one scale
-        scale = max(int(t["sold"]) for t in trend) / top
-        for bar in sold_bars:
-            bar["height"] = round(bar["height"] * scale, 1)
-            bar["y"] = round(CHART_HEIGHT - 20 - bar["height"], 1)
     return render(
         request,
         "reports.html",
