@@ -526,6 +526,10 @@ def _found(
     return found.event_id
 
 
+# a missing unit reported stolen or lost: the disposition change that records it
+_MISSING_AS = {Resolution.STOLEN: Operation.MARK_STOLEN, Resolution.LOST: Operation.MARK_LOST}
+
+
 def resolve(
     rt: Runtime,
     principal: Principal,
@@ -582,21 +586,11 @@ def resolve(
             )
         codes = [wanted]
         event_id: str | None = None
-        if chosen is Resolution.STOLEN:
-            done = retail.change_disposition_in(
-                conn,
-                principal,
-                operation=Operation.MARK_STOLEN,
-                codes=[wanted],
-                reason=note or f"missing in inventory count {count_id}",
-                now=now,
-            )
-            event_id = done.event_id
-        elif chosen is Resolution.LOST:
+        if chosen in _MISSING_AS:
             event_id = retail.change_disposition_in(
                 conn,
                 principal,
-                operation=Operation.MARK_LOST,
+                operation=_MISSING_AS[chosen],
                 codes=[wanted],
                 reason=note or f"missing in inventory count {count_id}",
                 now=now,
