@@ -43,7 +43,9 @@ OTHER_GTIN = "00850000000025"
 _ALPHABET = string.ascii_letters + string.digits
 
 
-def random_serials(n: int, length: int = 14) -> list[str]:
+def random_serials(n: int, length: int = 16) -> list[str]:
+    """Serials no reading takes for a unit code (14 characters): the tests of serials that
+    read as codes choose theirs."""
     return ["".join(secrets.choice(_ALPHABET) for _ in range(length)) for _ in range(n)]
 
 
@@ -289,7 +291,7 @@ def test_units_are_found_by_gtin_and_serial_and_only_by_their_owner(
 
 
 def test_labels_and_exports_carry_the_brands_serial(rt: Runtime, brand: Brand) -> None:
-    serial = "Ab/7x%" + random_serials(1)[0]
+    serial = "Ab/7x%" + random_serials(1, 14)[0]
     upload(rt, brand.who, csv([(brand.lot, serial)]))
     view = units.get_unit_by_scan(rt, brand.who, f"(01){GTIN}(21){serial}")
     encoded = "Ab%2F7x%25" + serial[6:]
@@ -343,6 +345,25 @@ def test_a_brands_serial_that_reads_as_a_unit_code_is_still_found_by_its_gtin(
     public = verification.verify(rt, serial, gtin=GTIN)
     assert (public.verdict.value, public.unit_id) == ("authentic", found.id)
     assert verification.verify(rt, serial).verdict.value == "unknown"  # by code: no such unit
+
+
+def test_one_serial_that_reads_as_a_code_under_two_gtins_names_two_units(
+    rt: Runtime, brand: Brand
+) -> None:
+    serial = generate_code().lower()  # read as a unit code first, then as each GTIN's serial
+    upload(rt, brand.who, csv([(brand.lot, serial), (brand.other_lot, serial)]))
+    scans = [f"https://brand.example/01/{GTIN}/21/{serial}", f"(01){OTHER_GTIN}(21){serial}"]
+    with rt.db.read() as conn:
+        found = movement.resolve(conn, brand.who, scans)
+    assert [(i.gtin, i.printed) for i in found] == [(GTIN, serial), (OTHER_GTIN, serial)]
+    assert found[0].id != found[1].id
+    scope = Scope(unit_codes=tuple(scans))
+    draft = recalls.RecallDraft(title="Mould", reason="Visible mould", severity="I", scope=scope)
+    recall = recalls.create_recall(rt, brand.who, draft)
+    assert recalls.activate(rt, brand.who, recall.id).units == 2
+    with rt.db.read() as conn, pytest.raises(NotFoundError) as missing:
+        movement.resolve(conn, make_org(rt), scans[:1])
+    assert str(missing.value) == f"not found: (01){GTIN}(21){serial}"
 
 
 def test_a_brands_serial_is_sold_returned_recalled_and_confirmed_by_its_scans(

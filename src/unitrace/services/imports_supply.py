@@ -238,13 +238,13 @@ class _Manifest:
     items: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, key)
 
 
-def _item_key(line: int, raw: str, reading: Reading) -> str | None:
+def _item_key(line: int, raw: str, reading: Reading, keys: movement.Keys) -> str | None:
     try:
         scan = parse_scan(raw)
     except ScanError as exc:
         reading.add(Problem(line, "code", raw[:200], exc.message))
         return None
-    return movement.scan_key(scan)
+    return keys(scan)
 
 
 class _Shipments:
@@ -252,11 +252,12 @@ class _Shipments:
 
     def __init__(self) -> None:
         self.manifests: dict[str, _Manifest] = {}
+        self.keys = movement.Keys()
 
     def collect(self, rows: Rows, reading: Reading) -> None:
         seen: dict[str, int] = {}
         for line, row in rows:
-            key = _item_key(line, row["code"], reading)
+            key = _item_key(line, row["code"], reading, self.keys)
             reference = row["shipment"].strip()
             manifest = self.manifests.get(reference)
             if manifest is None:

@@ -62,11 +62,49 @@ def scan_key(scan: Scan) -> str:
     return scan.value
 
 
+class Keys:
+    """Keys for the scans of one request or file, in order: :func:`scan_key`, except that a
+    code read under a GTIN that an earlier scan read the same code under another GTIN is
+    keyed as that GTIN's serial. A brand's serial may read as a unit code, and two brands'
+    products may share a serial; neither scan may then stand for the other."""
+
+    def __init__(self) -> None:
+        self._gtin: dict[str, str] = {}
+
+    def __call__(self, scan: Scan) -> str:
+        key = scan_key(scan)
+        if scan.kind is not ScanKind.CODE or scan.gtin is None or scan.serial is None:
+            return key
+        first = self._gtin.setdefault(key, scan.gtin)
+        return key if first == scan.gtin else f"serial:{scan.gtin}:{scan.serial}"
+
+
 def shown_key(key: str) -> str:
     """A key as people know it: the code, the SSCC, or ``(01)<gtin>(21)<serial>``."""
     if key.startswith("serial:"):
         return f"(01){key[7:21]}(21){key[22:]}"
     return key.removeprefix("sscc:")
+
+
+def not_found(missing: Sequence[str], raw: Mapping[str, str]) -> NotFoundError:
+    """The 404 for the ``missing`` keys, each shown as scanned: a code read from a brand's
+    serial (``raw`` by key) is shown as that serial under its GTIN, not as the code."""
+    shown = [_as_scanned(key, raw.get(key)) for key in missing]
+    more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+    return NotFoundError(
+        f"not found: {', '.join(shown[:5])}{more}", details=[{"code": s} for s in shown]
+    )
+
+
+def _as_scanned(key: str, raw: str | None) -> str:
+    if raw is not None and not key.startswith(("sscc:", "serial:")):
+        try:
+            scan = parse_scan(raw)
+        except ScanError:
+            return key
+        if scan.gtin is not None and scan.serial is not None and scan.serial != key:
+            return f"(01){scan.gtin}(21){scan.serial}"
+    return shown_key(key)
 
 
 def parse_codes(raw: Iterable[str]) -> list[tuple[str, str]]:
@@ -78,13 +116,14 @@ def parse_codes(raw: Iterable[str]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     problems: list[dict[str, str]] = []
     seen: set[str] = set()
+    keys = Keys()
     for index, text in enumerate(raw):
         try:
             scan = parse_scan(text)
         except ScanError as exc:
             problems.append({"index": str(index), "reason": exc.reason, "message": exc.message})
             continue
-        key = scan_key(scan)
+        key = keys(scan)
         if key not in seen:
             seen.add(key)
             out.append((scan.raw, key))
@@ -153,19 +192,15 @@ def resolve(conn: Connection, principal: Principal, raw: Iterable[str]) -> list[
     parsed = parse_codes(raw)
     if not parsed:
         raise ValidationError("name at least one code")
-    found = lookup(conn, [key for _, key in parsed], raw_by_key(parsed))
+    raw_of = raw_by_key(parsed)
+    found = lookup(conn, [key for _, key in parsed], raw_of)
     missing = [
         key
         for _, key in parsed
         if key not in found or not visible(found[key], principal.organization_id)
     ]
     if missing:
-        shown = ", ".join(shown_key(k) for k in missing[:5])
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        raise NotFoundError(
-            f"not found: {shown}{more}",
-            details=[{"code": shown_key(k)} for k in missing],
-        )
+        raise not_found(missing, raw_of)
     return [found[key] for _, key in parsed]
 
 

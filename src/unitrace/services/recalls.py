@@ -284,6 +284,7 @@ def _check_scope(conn: Connection, principal: Principal, scope: Scope) -> tuple[
     ]
     codes: list[str] = []
     raw_of: dict[str, str] = {}
+    keys = movement.Keys()
     for raw in scope.unit_codes:
         try:
             scan = parse_scan(raw)
@@ -299,7 +300,7 @@ def _check_scope(conn: Connection, principal: Principal, scope: Scope) -> tuple[
                 }
             )
         else:
-            codes.append(movement.scan_key(scan))
+            codes.append(keys(scan))
             raw_of[codes[-1]] = raw
     codes = movement.codes_of(conn, codes, raw_of)  # a brand's own serials, by their code
     ids = store.unit_ids_by_code(conn, codes, owners) if codes else {}

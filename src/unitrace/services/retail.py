@@ -202,12 +202,7 @@ def _resolve(
         or not (everyone or movement.visible(found[k], org) or found[k].id in inbound)
     ]
     if missing:
-        shown = ", ".join(movement.shown_key(k) for k in missing[:5])
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        raise NotFoundError(
-            f"not found: {shown}{more}",
-            details=[{"code": movement.shown_key(k)} for k in missing],
-        )
+        raise movement.not_found(missing, movement.raw_by_key(parsed))
     return [found[k] for k in keys]
 
 

@@ -721,13 +721,14 @@ def _classify(
 
 def _parse_raw(raw: Sequence[str]) -> list[tuple[str, str | None, str]]:
     out: list[tuple[str, str | None, str]] = []
+    keys = movement.Keys()
     for text in raw:
         try:
             scan = parse_scan(text)
         except ScanError as exc:
             out.append((text.strip() or text, None, exc.message))
             continue
-        out.append((scan.raw, movement.scan_key(scan), ""))
+        out.append((scan.raw, keys(scan), ""))
     return out
 
 
