@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from tests.factories import make_batch, make_org, make_product
 from unitrace.domain import epcis
-from unitrace.domain.codes import InvalidCodeError, normalize_code
+from unitrace.domain.codes import InvalidCodeError, generate_code, normalize_code
 from unitrace.domain.model import LocationKind, OrganizationKind, Principal
 from unitrace.domain.recalls import Scope
 from unitrace.services import audit, history, imports, organizations, recalls, serialization
@@ -42,6 +42,12 @@ def _looks_like_a_code() -> str:
             return serial
 
 
+def _a_code() -> str:
+    """14 letters and digits that read as a unit code, check character and all: no unit has
+    that code, so a Digital Link naming it is tried as the brand's serial."""
+    return generate_code()
+
+
 @dataclass
 class World:
     brand: Principal
@@ -63,7 +69,7 @@ def world(rt: Runtime) -> World:
     batch = make_batch(rt, brand, make_product(rt, brand, gtin=GTIN), lot_number="BD-1")
     done = serialization.commission_units(rt, brand, batch_id=batch.id, quantity=3)
     codes = sorted(serialization.iter_commissioned_codes(rt, brand, event_id=done.event_id))
-    serials = [_serial(16), "Ab/7x%" + _serial(12), _looks_like_a_code(), _serial(18)]
+    serials = [_serial(16), "Ab/7x%" + _serial(12), _looks_like_a_code(), _serial(18), _a_code()]
     listed = "".join(f"BD-1,{s}\n" for s in serials)
     assert _upload(rt, brand, "serials", "lot_number,serial\n" + listed).status == "applied"
     stranger = make_org(rt)
@@ -121,6 +127,7 @@ def _mixed(world: World) -> list[str]:
         f"https://brand.example/01/{GTIN}/10/BD-1/21/Ab%2F7x%25{s[1][6:]}",
         _link(s[2]),  # reads like a unit code, is the brand's serial
         f"(01){GTIN}(21){s[3]}",
+        _link(s[4]),  # reads as a unit code, check character and all: the brand's serial
     ]
 
 
@@ -139,7 +146,7 @@ def _units(rt: Runtime, world: World) -> list[tuple[str, str]]:
 
 def _broken(world: World, header: str, row: str, good: str) -> list[tuple[str, list[Any]]]:
     """Files with one problem each, and the problem; ``row`` formats a cell into a row."""
-    unknown = _serial(16)
+    unknown, code_like = _serial(16), _a_code()
     named_twice = world.by_serial[world.serials[0]]
     return [
         (
@@ -162,6 +169,10 @@ def _broken(world: World, header: str, row: str, good: str) -> list[tuple[str, l
         (
             header + row.format(named_twice) + row.format(f"]d201{GTIN}21{world.serials[0]}"),
             [(3, "code", f"(01){GTIN}(21){world.serials[0]}", "the same unit is on row 2")],
+        ),
+        (
+            header + row.format(good) + row.format(f"(01){GTIN}(21){code_like}"),
+            [(3, "code", f"(01){GTIN}(21){code_like}")],
         ),
         (
             header
@@ -190,7 +201,7 @@ def test_a_sales_file_naming_units_by_code_and_by_brand_serial_sells_them_once(
 ) -> None:
     content = "code,store\n" + "".join(f"{cell},Main Street\n" for cell in _mixed(world))
     done = _upload(rt, world.retailer, "sales", content)
-    assert (done.status, done.problem_count, done.result["sold"]) == ("applied", 0, 7)
+    assert (done.status, done.problem_count, done.result["sold"]) == ("applied", 0, 8)
     assert {d for _, d in _units(rt, world)} == {"retail_sold"}
     (event_id,) = done.result["events"]
     sold = history.unit_history(rt, world.retailer, world.by_serial[world.serials[1]])[-1]
@@ -224,7 +235,7 @@ def test_a_returns_file_naming_units_by_code_and_by_brand_serial_takes_them_back
         for cell in reversed(cells)
     )
     done = _upload(rt, world.retailer, "returns", content)
-    assert (done.status, done.problem_count, done.result["returned"]) == ("applied", 0, 7)
+    assert (done.status, done.problem_count, done.result["returned"]) == ("applied", 0, 8)
     quarantined = world.by_serial[world.serials[0]]  # named by its Digital Link
     assert _units(rt, world) == sorted(
         (code, "non_sellable_other" if code == quarantined else "sellable_accessible")
@@ -260,8 +271,8 @@ def test_a_recall_scope_list_naming_units_by_brand_serial_adds_them(
     recall = _draft(rt, world)
     content = "recall,code\n" + "".join(f"{recall.number},{cell}\n" for cell in _mixed(world))
     done = _upload(rt, world.brand, "recall_scope", content)
-    assert (done.status, done.result) == ("applied", {"recalls": {recall.number: 7}})
-    assert recalls.preview(rt, world.brand, recall.id).total == 7
+    assert (done.status, done.result) == ("applied", {"recalls": {recall.number: 8}})
+    assert recalls.preview(rt, world.brand, recall.id).total == 8
     before = snapshot(rt)
     again = _upload(rt, world.brand, "recall_scope", content)
     assert (again.replayed, again.id, again.result) == (True, done.id, done.result)

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -45,7 +46,7 @@ from unitrace.domain.model import (
     Principal,
     Role,
 )
-from unitrace.domain.scan import ScanError, ScanKind, parse_scan, quick_code
+from unitrace.domain.scan import Scan, ScanError, ScanKind, parse_scan, quick_code
 from unitrace.domain.tabular import Layout, Problem, Reading, read_rows
 from unitrace.errors import (
     BatchNotReleasedError,
@@ -132,8 +133,9 @@ def _unknown_message(code: str | None, message: str) -> str:
 
 
 def shown(row: Mapping[str, Any]) -> str:
-    """How a staged row named its unit: the code, or ``(01)<gtin>(21)<serial>``."""
-    if row["code"] is not None:
+    """How a staged row named its unit: ``(01)<gtin>(21)<serial>`` when it is (or may be) a
+    brand's serial, else the code."""
+    if row["serial"] is None:
         return str(row["code"])
     return f"(01){row['gtin']}(21){row['serial']}"
 
@@ -171,6 +173,11 @@ class _Sales:
         self.groups: list[list[Any]] = []
         self.duplicates: list[tuple[int, str]] = []
         self.serials = 0  # rows naming a unit by its brand's serial (their key is in codes)
+        # rows whose code was read under a GTIN (see Alternate): lines, GTINs, and the
+        # serials printed where they differ from the code
+        self.alt_lines = array("l")
+        self.alt_gtins = array("q")
+        self.alt_serials: dict[int, str] = {}
         with rt.db.read() as conn:
             self.stores = store.store_lookup(conn, principal.organization_id)
 
@@ -189,8 +196,9 @@ class _Sales:
         for line, row in rows:
             raw = row["code"]
             code = quick_code(raw)
+            alternate = None
             if code is None or linked in raw:  # perhaps a brand's serial (its key)
-                code = _keyed(line, raw, code, reading)
+                code, alternate = _keyed(line, raw, code, reading)
                 if code is None:
                     continue
                 if _is_serial(code):
@@ -231,12 +239,31 @@ class _Sales:
                 group[2] = utc
             add_line(line)
             add_code(code)
+            if alternate is not None:
+                self._alternate(line, code, alternate)
             add_location(location)
             add_time((utc - _EPOCH) // _MICROSECOND)
             add_cents(cents)
             add_group(grp)
         if self.duplicates:
             self._report_duplicates(reading)
+
+    def _alternate(self, line: int, code: str, alternate: Alternate) -> None:
+        gtin, serial = alternate
+        self.alt_lines.append(line)
+        self.alt_gtins.append(int(gtin))
+        if serial != code:
+            self.alt_serials[line] = serial
+
+    def _alternates(self, unresolved: Iterator[tuple[int, str]]) -> list[tuple[int, str, str]]:
+        """``(line, gtin, serial)`` of the ``unresolved`` rows (line and code) read under a
+        GTIN."""
+        lines, out = self.alt_lines, []
+        for line, code in unresolved:
+            i = bisect_left(lines, line)
+            if i < len(lines) and lines[i] == line:
+                out.append((line, f"{self.alt_gtins[i]:014d}", self.alt_serials.get(line, code)))
+        return out
 
     def _report_duplicates(self, reading: Reading) -> None:
         """Name each repeated unit's first row (one pass, only when there are repeats)."""
@@ -277,7 +304,11 @@ class _Sales:
             ]
             store.stage_sales(conn, (r for r in rows if not _is_serial(r[1])), by_serial)
         self.codes = []  # the staging table holds them now
-        repeated = repeats(store.repeated_sales(conn, org)) if self.serials else []
+        alternates = self._alternates(store.unresolved_codes(conn)) if self.alt_lines else []
+        if alternates:
+            store.resolve_alternates(conn, store.staged_sales, alternates)
+        named_by_serial = self.serials > 0 or bool(alternates)
+        repeated = repeats(store.repeated_sales(conn, org)) if named_by_serial else []
         offenders, count = store.sale_offenders(conn, org, limit=_KEPT_PROBLEMS)
         if count or repeated:
             _refuse(
@@ -339,32 +370,46 @@ def _refuse(repeated: list[Problem], offenders: list[Problem], count: int) -> No
 _LINKED_SERIAL = "/21/"  # a Digital Link's serial: a brand's may look like a unit code
 
 
-def _keyed(line: int, raw: str, code: str | None, reading: Reading) -> str | None:
-    """The key of the unit a cell names: the ``code`` the quick reading took, unless the cell
-    is a Digital Link whose serial is a brand's (its 14 letters and digits passed for a code
-    there, without the check character); else :func:`_scanned`."""
+Alternate = tuple[str, str]
+"""``(gtin, serial)`` of a code read from a Digital Link or element string: a brand's serial
+may read as a unit code, so a code no unit has is then looked up as that serial."""
+
+
+def _keyed(
+    line: int, raw: str, code: str | None, reading: Reading
+) -> tuple[str | None, Alternate | None]:
+    """The key of the unit a cell names, and its :data:`Alternate` when it is a code read
+    under a GTIN: the ``code`` the quick reading took, unless the cell is a Digital Link whose
+    serial is a brand's (its 14 letters and digits passed for a code there, without the
+    check character); else :func:`_scanned`."""
     if code is None:
         return _scanned(line, raw, reading)
     try:
         scan = parse_scan(raw)
     except ScanError:
-        return code  # as the quick reading took it: the lookup decides
-    return movement.scan_key(scan) if scan.kind is ScanKind.SERIAL else code
+        return code, None  # as the quick reading took it: the lookup decides
+    return _key_of(scan)
 
 
-def _scanned(line: int, raw: str, reading: Reading) -> str | None:
+def _scanned(line: int, raw: str, reading: Reading) -> tuple[str | None, Alternate | None]:
     """The key of the unit named by a cell the quick reading did not take — its code, or
-    ``serial:<gtin>:<serial>`` for a serial its brand printed; a problem when there is
-    none."""
+    ``serial:<gtin>:<serial>`` for a serial its brand printed — and its :data:`Alternate`;
+    a problem when there is none."""
     try:
         scan = parse_scan(raw)
     except ScanError as exc:
         reading.add(Problem(line, "code", raw[:200], exc.message))
-        return None
+        return None, None
     if scan.kind is ScanKind.SSCC:
         reading.add(Problem(line, "code", raw[:200], "an SSCC names a case or pallet: list units"))
-        return None
-    return movement.scan_key(scan)
+        return None, None
+    return _key_of(scan)
+
+
+def _key_of(scan: Scan) -> tuple[str, Alternate | None]:
+    if scan.kind is ScanKind.CODE and scan.gtin is not None and scan.serial is not None:
+        return scan.value, (scan.gtin, scan.serial)
+    return movement.scan_key(scan), None
 
 
 # ---------------------------------------------------------------------------------------
@@ -377,16 +422,21 @@ class _RecallScope:
 
     def __init__(self) -> None:
         self.codes: dict[str, list[tuple[int, str]]] = {}  # recall number -> (line, key)
+        self.raw: dict[str, str] = {}  # the cells of codes read under a GTIN, by code
 
     def collect(self, rows: Iterator[tuple[int, dict[str, Any]]], reading: Reading) -> None:
         seen: dict[tuple[str, str], int] = {}
+        keys = movement.Keys()
         for line, row in rows:
             raw = row["code"]
-            code = quick_code(raw)
+            code, alternate = quick_code(raw), None
             if code is None or _LINKED_SERIAL in raw:
-                code = _keyed(line, raw, code, reading)
+                code, alternate = _keyed(line, raw, code, reading)
             if code is None:
                 continue
+            if alternate is not None:
+                code = keys.named(code, *alternate)
+                self.raw.setdefault(code, raw)
             number = row["recall"].strip().upper()
             earlier = seen.setdefault((number, code), line)
             if earlier != line:
@@ -406,7 +456,7 @@ class _RecallScope:
         added: dict[str, int] = {}
         keys = [key for listed in self.codes.values() for _, key in listed]
         # every brand's serial of the file by its unit's code, in one query (kept when none)
-        code_of = dict(zip(keys, movement.codes_of(conn, keys), strict=True))
+        code_of = dict(zip(keys, movement.codes_of(conn, keys, self.raw), strict=True))
         for number, listed in self.codes.items():
             recall_id, named, missing = recalls.add_codes_in(
                 conn, principal, number, list(dict.fromkeys(code_of[k] for _, k in listed))
@@ -427,7 +477,7 @@ class _RecallScope:
                         Problem(
                             line,
                             "code",
-                            movement.shown_key(key),
+                            movement.as_scanned(key, self.raw.get(key)),
                             "unknown code: not one of your units",
                         )
                     )

@@ -107,9 +107,9 @@ class _Returns:
         seen: dict[str, int] = {}
         for line, row in rows:
             raw = row["code"]
-            code = quick_code(raw)
+            code, alternate = quick_code(raw), None
             if code is None or _LINKED_SERIAL in raw:
-                code = _keyed(line, raw, code, reading)
+                code, alternate = _keyed(line, raw, code, reading)
             if code is None:
                 continue
             location = self.stores.get(row["store"].strip().lower()) or self.stores.get(
@@ -143,13 +143,14 @@ class _Returns:
                 self.groups.append([location, utc.date(), action, utc, {}])
             group = self.groups[grp]
             group[3] = max(group[3], utc)
-            gtin, serial = _split_serial(code) if _is_serial(code) else (None, None)
+            by_serial = _is_serial(code)
+            gtin, serial = _split_serial(code) if by_serial else alternate or (None, None)
             if row["reason"]:
-                group[4][code if serial is None else f"(01){gtin}(21){serial}"] = row["reason"]
+                group[4][f"(01){gtin}(21){serial}" if by_serial else code] = row["reason"]
             self.rows.append(
                 {
                     "line": line,
-                    "code": code if serial is None else None,
+                    "code": None if by_serial else code,
                     "gtin": gtin,
                     "serial": serial,
                     "location_id": location,

@@ -75,8 +75,12 @@ class Keys:
         key = scan_key(scan)
         if scan.kind is not ScanKind.CODE or scan.gtin is None or scan.serial is None:
             return key
-        first = self._gtin.setdefault(key, scan.gtin)
-        return key if first == scan.gtin else f"serial:{scan.gtin}:{scan.serial}"
+        return self.named(key, scan.gtin, scan.serial)
+
+    def named(self, code: str, gtin: str, serial: str) -> str:
+        """The key of ``code``, read from ``serial`` under ``gtin``."""
+        first = self._gtin.setdefault(code, gtin)
+        return code if first == gtin else f"serial:{gtin}:{serial}"
 
 
 def shown_key(key: str) -> str:
@@ -87,22 +91,24 @@ def shown_key(key: str) -> str:
 
 
 def not_found(missing: Sequence[str], raw: Mapping[str, str]) -> NotFoundError:
-    """The 404 for the ``missing`` keys, each shown as scanned: a code read from a brand's
-    serial (``raw`` by key) is shown as that serial under its GTIN, not as the code."""
-    shown = [_as_scanned(key, raw.get(key)) for key in missing]
+    """The 404 for the ``missing`` keys, each shown as scanned (``raw`` by key): a code read
+    from a serial under a GTIN is shown as that serial under its GTIN (see :func:`as_scanned`)."""
+    shown = [as_scanned(key, raw.get(key)) for key in missing]
     more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
     return NotFoundError(
         f"not found: {', '.join(shown[:5])}{more}", details=[{"code": s} for s in shown]
     )
 
 
-def _as_scanned(key: str, raw: str | None) -> str:
+def as_scanned(key: str, raw: str | None) -> str:
+    """:func:`shown_key`, but a code its ``raw`` scan read from a serial under a GTIN (a
+    unit's label or its brand's serial, then) as scanned: ``(01)<gtin>(21)<serial>``."""
     if raw is not None and not key.startswith(("sscc:", "serial:")):
         try:
             scan = parse_scan(raw)
         except ScanError:
             return key
-        if scan.gtin is not None and scan.serial is not None and scan.serial != key:
+        if scan.gtin is not None and scan.serial is not None:
             return f"(01){scan.gtin}(21){scan.serial}"
     return shown_key(key)
 
@@ -208,9 +214,9 @@ def codes_of(
     conn: Connection, keys: Sequence[str], raw: Mapping[str, str] | None = None
 ) -> list[str]:
     """``keys`` with every ``serial:`` key replaced by its unit's code (kept when unknown),
-    for the queries that take codes; with ``raw``, also a code no unit has that its scan
-    names as a brand's serial (see :func:`lookup`)."""
-    asked = list(keys) if raw else [k for k in keys if k.startswith("serial:")]
+    for the queries that take codes; with ``raw`` (scans by key), also a code no unit has
+    that its scan names as a brand's serial (see :func:`lookup`)."""
+    asked = [k for k in keys if k.startswith("serial:") or (raw and k in raw)]
     if not asked:
         return list(keys)
     found = lookup(conn, asked, raw)

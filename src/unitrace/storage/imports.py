@@ -207,7 +207,7 @@ def resolve_serials(conn: Connection, staged: Table) -> None:
     external_serial)``, whoever the unit belongs to (the checks decide what is visible)."""
     conn.execute(
         update(staged)
-        .where(staged.c.serial.is_not(None))
+        .where(staged.c.serial.is_not(None), staged.c.unit_id.is_(None))
         .values(
             unit_id=select(units.c.id)
             .join(products, products.c.id == units.c.product_id)
@@ -216,6 +216,48 @@ def resolve_serials(conn: Connection, staged: Table) -> None:
             .scalar_subquery()
         )
     )
+
+
+_alternates = Table(
+    "import_alternates",
+    _staging,
+    Column("line", Integer, primary_key=True),
+    Column("gtin", String(14), nullable=False),
+    Column("serial", String(20), nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
+def unresolved_codes(conn: Connection) -> Iterator[tuple[int, str]]:
+    """``(line, code)`` of the staged sales naming a code no unit has, by line."""
+    s = staged_sales
+    rows = select(s.c.line, s.c.code).where(s.c.unit_id.is_(None), s.c.code.is_not(None))
+    return ((line, code) for line, code in conn.execute(rows.order_by(s.c.line)))
+
+
+def resolve_alternates(
+    conn: Connection, staged: Table, alternates: Sequence[tuple[int, str, str]]
+) -> None:
+    """Give the staged rows that named a code no unit has the ``(line, gtin, serial)`` their
+    cells also read as, and look those up as brands' serials (see :func:`resolve_serials`):
+    a few statements whatever their number."""
+    _alternates.drop(conn, checkfirst=True)
+    _alternates.create(conn)
+    names = ("line", "gtin", "serial")
+    conn.execute(insert(_alternates), [dict(zip(names, a, strict=True)) for a in alternates])
+    a = _alternates
+    of_line = a.c.line == staged.c.line
+    conn.execute(
+        update(staged)
+        .where(staged.c.unit_id.is_(None), staged.c.line.in_(select(a.c.line)))
+        .values(
+            gtin=select(a.c.gtin).where(of_line).scalar_subquery(),
+            serial=select(a.c.serial).where(of_line).scalar_subquery(),
+        )
+    )
+    _alternates.drop(conn)
+    resolve_serials(conn, staged)
 
 
 def repeated_units(

@@ -68,7 +68,8 @@ _SOLD = "retail_sold"
 
 def stage_returns(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Create the staging table, fill it (one ``executemany``) and resolve the units: by
-    code, then (one more statement, when some row has one) by brand's serial."""
+    code, then (two more statements, when some row has one) by brand's serial, which a code
+    read under a GTIN that no unit has may also be."""
     staged_returns.drop(conn, checkfirst=True)
     staged_returns.create(conn)
     if rows:
@@ -80,6 +81,12 @@ def stage_returns(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         )
     )
     if any(r["serial"] is not None for r in rows):
+        # a code read under a GTIN is its unit's when one has it, else perhaps a brand's serial
+        conn.execute(
+            update(s)
+            .where(s.c.code.is_not(None), s.c.unit_id.is_not(None), s.c.serial.is_not(None))
+            .values(gtin=None, serial=None)
+        )
         resolve_serials(conn, s)
 
 
