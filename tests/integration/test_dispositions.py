@@ -22,8 +22,9 @@ from tests.integration.test_retail import (
 )
 from unitrace.domain.lifecycle import Operation
 from unitrace.domain.model import OrganizationKind, Principal
+from unitrace.domain.recalls import Scope
 from unitrace.errors import NotFoundError, OperationRefusedError, ValidationError
-from unitrace.services import containers, retail
+from unitrace.services import containers, recalls, retail
 from unitrace.services.runtime import Runtime
 
 
@@ -157,3 +158,56 @@ def test_operations_that_are_not_disposition_changes_are_rejected(rt: Runtime) -
         retail.change_disposition(
             rt, brand, operation=Operation.DESTROY, codes=[code], reason="x" * 501
         )
+
+
+def test_units_found_again_go_back_to_what_they_were_when_lost(rt: Runtime) -> None:
+    """A quarantined unit found in a count stays set apart; one event per disposition."""
+    brand = make_org(rt)
+    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
+    store = add_store(rt, retailer, "Store")
+    on_sale, quarantined, also_on_sale = commission(rt, brand, 3)
+    stock(rt, [on_sale, quarantined, also_on_sale], retailer, store)
+    retail.change_disposition(rt, retailer, operation=Operation.QUARANTINE, codes=[quarantined])
+    lost = [on_sale, quarantined, also_on_sale]
+    retail.change_disposition(rt, retailer, operation=Operation.MARK_LOST, codes=lost)
+    assert {unit_row(rt, c)["disposition"] for c in lost} == {"unknown"}
+
+    found = retail.change_disposition(rt, retailer, operation=Operation.MARK_FOUND, codes=lost)
+    assert (found.disposition, found.units) == ("several", 3)
+    assert found.dispositions == {"non_sellable_other": 1, "sellable_accessible": 2}
+    assert [unit_row(rt, c)["disposition"] for c in lost] == [
+        "sellable_accessible",
+        "non_sellable_other",
+        "sellable_accessible",
+    ]
+    assert len(found.event_ids) == 2 and found.event_id == found.event_ids[0]
+    by_code = {c: events_of(rt, c, "stock_taking")[-1] for c in lost}
+    assert {e["event_id"] for e in by_code.values()} == set(found.event_ids)
+    assert by_code[on_sale]["event_id"] == by_code[also_on_sale]["event_id"]
+    assert (by_code[quarantined]["disposition"], by_code[on_sale]["disposition"]) == (
+        "non_sellable_other",
+        "sellable_accessible",
+    )
+    with pytest.raises(OperationRefusedError) as quarantine_kept:
+        retail.sell(rt, retailer, location_id=store, codes=[quarantined])
+    assert reasons(quarantine_kept) == {quarantined: "not_sellable"}
+    chain_ok(rt, brand)
+
+
+def test_a_lost_unit_recalled_and_released_is_found_again_as_it_was(rt: Runtime) -> None:
+    brand = make_org(rt)
+    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
+    store = add_store(rt, retailer, "Store")
+    (code,) = commission(rt, brand, 1)
+    stock(rt, [code], retailer, store)
+    retail.change_disposition(rt, retailer, operation=Operation.MARK_LOST, codes=[code])
+    draft = recalls.RecallDraft("Seals", "damaged seals", "III", Scope(unit_codes=(code,)))
+    recall = recalls.create_recall(rt, brand, draft)
+    assert recalls.activate(rt, brand, recall.id).units == 1
+    recalls.release(rt, brand, recall.id, reason="false alarm", codes=[code])
+    assert unit_row(rt, code)["disposition"] == "unknown"
+    found = retail.change_disposition(rt, retailer, operation=Operation.MARK_FOUND, codes=[code])
+    assert (found.disposition, found.dispositions) == (
+        "sellable_accessible",
+        {"sellable_accessible": 1},
+    )

@@ -69,6 +69,7 @@ class UnitModel:
     before_shipping: Disposition | None = None
     sold_at: int | None = None  # store location
     before_recall: Disposition | None = None
+    before_lost: Disposition | None = None
 
 
 @dataclass
@@ -511,7 +512,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.w.rt, org, operation=Operation.MARK_LOST, codes=[unit.code], reason="count"
         )
         if self._attempt(ok, call) is not None:
-            unit.disposition = D.UNKNOWN
+            unit.before_lost, unit.disposition = unit.disposition, D.UNKNOWN
 
     @rule(data=st.data())
     def mark_found(self, data: st.DataObject) -> None:
@@ -522,7 +523,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.w.rt, org, operation=Operation.MARK_FOUND, codes=[unit.code], reason="count"
         )
         if self._attempt(ok, call) is not None:
-            unit.disposition = D.SELLABLE_ACCESSIBLE
+            assert unit.before_lost is not None
+            unit.disposition, unit.before_lost = unit.before_lost, None
 
     @rule(data=st.data())
     def relocate(self, data: st.DataObject) -> None:

@@ -97,7 +97,7 @@ expire           NC   >exp TRN  >exp  SOLD >exp >exp REC  DES FIN STO  DAM  EXP 
 undo_sale        NC   nsd  TRN  nsd   >sel nsd  nsd  REC  DES FIN STO  DAM  EXP  LOST
 undo_receipt     NC   nrc  TRN  >trn  SOLD nrc  nrc  REC  DES FIN STO  DAM  EXP  LOST
 mark_lost        NC   >unk TRN  >unk  SOLD >unk >unk REC  DES FIN STO  DAM  EXP  LOST
-mark_found       NC   nlo  TRN  nlo   SOLD nlo  nlo  REC  DES FIN STO  DAM  EXP  >sel
+mark_found       NC   nlo  TRN  nlo   SOLD nlo  nlo  REC  DES FIN STO  DAM  EXP  <
 relocate         NC   =    TRN  =     SOLD =    =    =    DES FIN STO  =    =    LOST
 """
 
@@ -130,6 +130,13 @@ RESTORABLE = {
         Disposition.DAMAGED,
         Disposition.EXPIRED,
         Disposition.UNKNOWN,
+    },
+    # found again: as it was when lost (the dispositions a unit can be marked lost from)
+    Operation.MARK_FOUND: {
+        Disposition.ACTIVE,
+        Disposition.SELLABLE_ACCESSIBLE,
+        Disposition.RETURNED,
+        Disposition.NON_SELLABLE_OTHER,
     },
 }
 
@@ -440,7 +447,14 @@ def test_only_stock_held_unrestricted_can_be_lost_and_a_found_unit_goes_back_on_
     lost = transition(Operation.MARK_LOST, Disposition.RETURNED)
     assert lost is Disposition.UNKNOWN
     assert not sellable(lost)
-    assert transition(Operation.MARK_FOUND, lost) is Disposition.SELLABLE_ACCESSIBLE
+    found = transition(Operation.MARK_FOUND, lost, previous=Disposition.RETURNED)
+    assert found is Disposition.RETURNED  # back as it was: returned units await a decision
+    assert (
+        transition(Operation.MARK_FOUND, lost, previous=Disposition.NON_SELLABLE_OTHER)
+        is Disposition.NON_SELLABLE_OTHER
+    )
+    with pytest.raises(TransitionRefused):  # never to a disposition lost units cannot be from
+        transition(Operation.MARK_FOUND, lost, previous=Disposition.RECALLED)
 
 
 def test_a_unit_is_relocated_from_any_disposition_its_holder_has_it_in() -> None:
@@ -465,13 +479,17 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.disposition: Disposition | None = None
         self.before_ship: Disposition | None = None
         self.before_recall: Disposition | None = None
+        self.before_lost: Disposition | None = None
         self.unreturned_sales = 0
         self.was_destroyed = False
 
     @rule(operation=st.sampled_from(Operation))
     def apply(self, operation: Operation) -> None:
         outcome = EXPECTED[operation, self.disposition]
-        previous = {Operation.VOID_SHIPMENT: self.before_ship}.get(operation, self.before_recall)
+        previous = {
+            Operation.VOID_SHIPMENT: self.before_ship,
+            Operation.MARK_FOUND: self.before_lost,
+        }.get(operation, self.before_recall)
         # e.g. a receipt undone on a unit that was restocked, not received: nothing to restore
         unknown_previous = outcome == "<" and previous not in RESTORABLE[operation]
         if unknown_previous or not _is_allowed(outcome):
@@ -489,6 +507,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.before_ship = self.disposition
         if operation is Operation.RECALL:
             self.before_recall = self.disposition
+        if operation is Operation.MARK_LOST:
+            self.before_lost = self.disposition
         if operation is Operation.SELL:
             self.unreturned_sales += 1
         if operation in (Operation.RETURN_TO_STORE, Operation.UNDO_SALE):

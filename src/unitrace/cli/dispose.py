@@ -28,7 +28,10 @@ COMMANDS: dict[str, tuple[Operation, str]] = {
     ),
     "mark-stolen": (Operation.MARK_STOLEN, "Report units as stolen."),
     "mark-lost": (Operation.MARK_LOST, "Mark units as lost (not found, not known stolen)."),
-    "mark-found": (Operation.MARK_FOUND, "Put units marked lost back on sale: found again."),
+    "mark-found": (
+        Operation.MARK_FOUND,
+        "Units marked lost, found again: back to what they were when lost.",
+    ),
     "mark-damaged": (Operation.MARK_DAMAGED, "Mark units as damaged (unsellable)."),
     "expire": (Operation.EXPIRE, "Mark units as expired (unsellable)."),
     "quarantine": (Operation.QUARANTINE, "Set units aside: unsellable until restocked."),
@@ -55,8 +58,9 @@ def _command(operation: Operation, doc: str) -> Callable[..., None]:
         if as_json:
             print_json(result)
             return
-        say(f"{result.units:,} unit(s) now {result.disposition}.")
-        say(f"Event: {result.event_id}")
+        for disposition, n in result.dispositions.items():
+            say(f"{n:,} unit(s) now {disposition}.")
+        say(f"Event: {', '.join(result.event_ids)}")
 
     command.__doc__ = doc + " All or nothing: every refused unit is listed with its reason."
     command.__name__ = operation.value

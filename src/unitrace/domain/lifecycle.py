@@ -189,8 +189,9 @@ TABLE: tuple[Rule, ...] = (
     # destroy them instead).
     _rule(Op.MARK_LOST, Step.STOCK_TAKING, _OBSERVE, _HELD, D.UNKNOWN,
           _CUSTODIANS, Cu.CUSTODIAN, "not_in_stock"),
+    # Found again: back to what it was when it was lost (a quarantined unit stays set apart).
     _rule(Op.MARK_FOUND, Step.STOCK_TAKING, _OBSERVE, frozenset({D.UNKNOWN}),
-          D.SELLABLE_ACCESSIBLE, _CUSTODIANS, Cu.CUSTODIAN, "not_lost"),
+          Target.PREVIOUS, _CUSTODIANS, Cu.CUSTODIAN, "not_lost", reverses=Op.MARK_LOST),
     # A unit seen at another of its holder's locations (a count, or stock moved between
     # stores): observed there, its disposition as it was.
     _rule(Op.RELOCATE, Step.CYCLE_COUNTING, _OBSERVE, ON_HAND, Target.UNCHANGED,

@@ -508,7 +508,7 @@ def _found(
     note: str,
     now: dt.datetime,
 ) -> str:
-    """A unit marked lost, scanned in this count: back on sale (mark_found), and moved to
+    """A unit marked lost, scanned in this count: back as it was (mark_found), and moved to
     the counted location if it was lost somewhere else (a second event)."""
     reason = note or f"found in inventory count {count['id']}"
     found = retail.change_disposition_in(
@@ -545,7 +545,7 @@ def resolve(
     its event and rules); ``received`` receives a unit in transit to the caller on its
     shipment — with every other unit of that shipment this count found, since a shipment is
     received once; ``moved_here`` relocates a wrong-location unit to the counted location;
-    ``found`` puts a unit marked lost back on sale (and here, if it was lost elsewhere), and
+    ``found`` puts a unit marked lost back as it was (and here, if it was lost elsewhere), and
     for a missing unit records no event; ``noted`` records none either and needs a ``note``.
     Asking again for the resolution a difference already has answers with it (``replayed``);
     any other is a conflict.

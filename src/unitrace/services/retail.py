@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import Connection, and_
@@ -29,6 +29,7 @@ from unitrace.domain.lifecycle import (
     Custody,
     Operation,
     Rule,
+    Target,
     allowed,
     refusal_reason,
 )
@@ -136,7 +137,11 @@ class DispositionResult:
     disposition: str
     codes: tuple[str, ...]  # as named: units, cases and pallets
     units: int  # units changed, contents of the named containers included
-    event_id: str
+    event_id: str  # the first of event_ids
+    # one event per disposition the units are now in (more than one only for mark_found,
+    # which puts each unit back as it was when lost; ``disposition`` is then "several")
+    event_ids: tuple[str, ...] = ()
+    dispositions: dict[str, int] = field(default_factory=dict)  # units per disposition
 
 
 # ---------------------------------------------------------------------------------------
@@ -899,8 +904,9 @@ def _change_disposition(
         custodian_organization_id=None if regulator else org,
         at_stores_of=org if rule.custody is Custody.CUSTODIAN_AT_STORE else None,
     )
+    restores = rule.target is Target.PREVIOUS
     values: dict[str, Any] = {
-        "disposition": str(rule.target),
+        "disposition": _restored(rule) if restores else str(rule.target),
         "previous_disposition": store.previous_disposition_now(),
         "updated_at": now,
     }
@@ -912,26 +918,34 @@ def _change_disposition(
     changed = supply.update_units(conn, ids, guard, values)
     if changed != total:
         raise ConflictError("the units changed while they were being updated; try again")
-    parts = store.unit_epc_parts(conn, ids)
-    draft = EventDraft(
-        event_type=rule.event_type,
-        action=rule.action,
-        biz_step=rule.biz_step,
-        disposition=Disposition(str(rule.target)),
-        event_time=now,
-        epcs=[epcis.unit_epc(c, g) for c, g in parts],
-    )
+    # one event per disposition the units are now in: one, unless units found again go
+    # back to different ones
+    groups = store.units_by_disposition(conn, ids) if restores else {str(rule.target): ids}
     box_ids = [b.id for b in boxes]
-    recorded = eventlog.record(
-        conn,
-        principal,
-        draft,
-        record_time=now,
-        unit_ids=ids,
-        container_ids=supply.containers_in(box_ids) if box_ids else None,
-        quantity=total,
-        details={"reason": reason} if reason else None,
-    )
+    event_ids: list[str] = []
+    counts: dict[str, int] = {}
+    for disposition, members in groups.items():
+        parts = store.unit_epc_parts(conn, members)
+        draft = EventDraft(
+            event_type=rule.event_type,
+            action=rule.action,
+            biz_step=rule.biz_step,
+            disposition=Disposition(disposition),
+            event_time=now,
+            epcs=[epcis.unit_epc(c, g) for c, g in parts],
+        )
+        recorded = eventlog.record(
+            conn,
+            principal,
+            draft,
+            record_time=now,
+            unit_ids=members,
+            container_ids=supply.containers_in(box_ids) if box_ids else None,
+            quantity=len(parts),
+            details={"reason": reason} if reason else None,
+        )
+        event_ids.append(recorded.event_id)
+        counts[disposition] = len(parts)
     if rule.final:
         # Destroyed and decommissioned units leave their containers. Only now: the event's
         # membership above finds them through the containers. These rows are already
@@ -939,11 +953,21 @@ def _change_disposition(
         supply.update_units(conn, ids, [], {"parent_container_id": None})
     return DispositionResult(
         operation=operation.value,
-        disposition=str(rule.target),
+        disposition=next(iter(groups)) if len(groups) == 1 else "several",
         codes=tuple(i.code for i in items),
         units=total,
-        event_id=recorded.event_id,
+        event_id=event_ids[0],
+        event_ids=tuple(event_ids),
+        dispositions=counts,
     )
+
+
+def _restored(rule: Rule) -> Any:
+    """Back to the disposition before the reversed operation; a unit whose previous one was
+    not kept is set apart (not sellable) rather than put on sale."""
+    reversed_ = RULES[rule.reverses] if rule.reverses is not None else rule
+    sources = sorted(d.value for d in reversed_.sources)
+    return store.disposition_restored(sources, Disposition.NON_SELLABLE_OTHER.value)
 
 
 def _regulator_may(rule: Rule) -> bool:

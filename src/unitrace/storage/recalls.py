@@ -347,6 +347,11 @@ def flagged_ids(recall_id: int) -> Select[Any]:
     )
 
 
+# Dispositions whose unit's previous one outlives a recall and its release: in transit
+# (before shipping, for a void) and lost (before it was lost, for mark_found).
+_KEEPS_PREVIOUS = ("in_transit", "unknown")
+
+
 def flag_units(conn: Connection, recall_id: int, recallable: Sequence[str], at: dt.datetime) -> int:
     """Recall the recall's flagged units still recallable: one UPDATE; its row count."""
     return execute_counted(
@@ -355,9 +360,10 @@ def flag_units(conn: Connection, recall_id: int, recallable: Sequence[str], at: 
         .where(units.c.id.in_(flagged_ids(recall_id)), units.c.disposition.in_(list(recallable)))
         .values(
             disposition="recalled",
-            # a unit in transit keeps its disposition before shipping there (a void needs it)
+            # a unit in transit keeps its disposition before shipping there (a void needs
+            # it), a lost one its disposition before it was lost (found again, it goes back)
             previous_disposition=case(
-                (units.c.disposition == "in_transit", units.c.previous_disposition),
+                (units.c.disposition.in_(_KEEPS_PREVIOUS), units.c.previous_disposition),
                 else_=units.c.disposition,
             ),
             updated_at=at,
@@ -412,7 +418,7 @@ def release_units(conn: Connection, recall_id: int, ids: Select[Any], at: dt.dat
         .values(
             disposition=before,
             previous_disposition=case(
-                (before == "in_transit", units.c.previous_disposition),
+                (before.in_(_KEEPS_PREVIOUS), units.c.previous_disposition),
                 else_=literal("recalled"),
             ),
             updated_at=at,

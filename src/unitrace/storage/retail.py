@@ -13,6 +13,7 @@ from sqlalchemy import (
     Connection,
     Select,
     bindparam,
+    case,
     exists,
     literal,
     select,
@@ -319,6 +320,25 @@ def unit_guard(
 def previous_disposition_now() -> Any:
     """The value that keeps a unit's current disposition as its previous one, in an UPDATE."""
     return units.c.disposition
+
+
+def disposition_restored(allowed: Sequence[str], otherwise: str) -> Any:
+    """The value that puts a unit back in its previous disposition, in an UPDATE: one of
+    ``allowed``, else ``otherwise`` (a unit whose previous disposition was not kept)."""
+    previous = units.c.previous_disposition
+    return case((previous.in_(list(allowed)), previous), else_=literal(otherwise))
+
+
+def units_by_disposition(conn: Connection, ids: Select[Any]) -> dict[str, Select[Any]]:
+    """The units of ``ids`` grouped by their disposition now, each group as a SELECT of ids."""
+    sub = ids.subquery()
+    rows = conn.execute(
+        select(units.c.disposition).where(units.c.id.in_(select(sub.c[0]))).distinct()
+    )
+    return {
+        d: select(units.c.id).where(units.c.id.in_(select(sub.c[0])), units.c.disposition == d)
+        for d in sorted(r.disposition for r in rows)
+    }
 
 
 _UNIT_BY_CODE = Prepared(UNIT_ITEM.where(units.c.code == bindparam("code")))

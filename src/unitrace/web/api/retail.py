@@ -114,7 +114,7 @@ def change_disposition(
 ) -> DispositionPublic:
     """Destroy, decommission, report stolen, mark lost or found again, mark damaged or
     expired, quarantine or restock units (named one by one or by their cases and pallets),
-    all or nothing, in one event."""
+    all or nothing, in one event (units found again: one per disposition they go back to)."""
     result = retail.change_disposition(
         rt, principal, operation=Operation(body.operation), codes=body.codes, reason=body.reason
     )

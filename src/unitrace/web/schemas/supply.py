@@ -277,10 +277,18 @@ class DispositionChange(Schema):
 
 class DispositionPublic(Public):
     operation: DispositionOperation
-    disposition: str
+    disposition: str = Field(
+        description="The disposition the units are now in; `several` when units found again "
+        "(mark_found) went back to different ones (see `dispositions`)."
+    )
     codes: list[str]
     units: int = Field(description="Units changed, contents of named containers included.")
-    event_id: str
+    event_id: str = Field(description="The event recorded (the first of `event_ids`).")
+    event_ids: list[str] = Field(
+        description="One event per disposition the units are now in: more than one only "
+        "when units found again go back to different dispositions."
+    )
+    dispositions: dict[str, int] = Field(description="Units per disposition they are now in.")
 
 
 class RelocationCreate(Schema):
