@@ -4,6 +4,7 @@ on units named one by one or by the cases and pallets holding them, on real data
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pytest
 
@@ -26,6 +27,23 @@ from unitrace.domain.recalls import Scope
 from unitrace.errors import NotFoundError, OperationRefusedError, ValidationError
 from unitrace.services import containers, recalls, retail
 from unitrace.services.runtime import Runtime
+
+
+@dataclass
+class Shelf:
+    brand: Principal
+    retailer: Principal
+    store: int
+    codes: list[str]  # the brand's units, on the retailer's store shelf
+
+
+def on_shelf(rt: Runtime, n: int) -> Shelf:
+    brand = make_org(rt)
+    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
+    store = add_store(rt, retailer, "Store")
+    codes = commission(rt, brand, n)
+    stock(rt, codes, retailer, store)
+    return Shelf(brand, retailer, store, codes)
 
 
 def _case_of(rt: Runtime, holder: Principal, codes: list[str]) -> str:
@@ -88,11 +106,9 @@ def test_only_the_brand_may_decommission(rt: Runtime) -> None:
 
 
 def test_every_refused_unit_is_named_and_nothing_changes(rt: Runtime) -> None:
-    brand = make_org(rt)
-    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
-    store = add_store(rt, retailer, "Store")
-    ok, sold, destroyed = commission(rt, brand, 3)
-    stock(rt, [ok, sold, destroyed], retailer, store)
+    shelf = on_shelf(rt, 3)
+    brand, retailer, store = shelf.brand, shelf.retailer, shelf.store
+    ok, sold, destroyed = shelf.codes
     retail.sell(rt, retailer, location_id=store, codes=[sold])
     set_units(rt, [destroyed], disposition="destroyed")
     before = units_snapshot(rt)
@@ -162,11 +178,9 @@ def test_operations_that_are_not_disposition_changes_are_rejected(rt: Runtime) -
 
 def test_units_found_again_go_back_to_what_they_were_when_lost(rt: Runtime) -> None:
     """A quarantined unit found in a count stays set apart; one event per disposition."""
-    brand = make_org(rt)
-    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
-    store = add_store(rt, retailer, "Store")
-    on_sale, quarantined, also_on_sale = commission(rt, brand, 3)
-    stock(rt, [on_sale, quarantined, also_on_sale], retailer, store)
+    shelf = on_shelf(rt, 3)
+    brand, retailer, store = shelf.brand, shelf.retailer, shelf.store
+    on_sale, quarantined, also_on_sale = shelf.codes
     retail.change_disposition(rt, retailer, operation=Operation.QUARANTINE, codes=[quarantined])
     lost = [on_sale, quarantined, also_on_sale]
     retail.change_disposition(rt, retailer, operation=Operation.MARK_LOST, codes=lost)
@@ -195,11 +209,8 @@ def test_units_found_again_go_back_to_what_they_were_when_lost(rt: Runtime) -> N
 
 
 def test_a_lost_unit_recalled_and_released_is_found_again_as_it_was(rt: Runtime) -> None:
-    brand = make_org(rt)
-    retailer = make_org(rt, kind=OrganizationKind.RETAILER)
-    store = add_store(rt, retailer, "Store")
-    (code,) = commission(rt, brand, 1)
-    stock(rt, [code], retailer, store)
+    shelf = on_shelf(rt, 1)
+    brand, retailer, (code,) = shelf.brand, shelf.retailer, shelf.codes
     retail.change_disposition(rt, retailer, operation=Operation.MARK_LOST, codes=[code])
     draft = recalls.RecallDraft("Seals", "damaged seals", "III", Scope(unit_codes=(code,)))
     recall = recalls.create_recall(rt, brand, draft)
