@@ -73,12 +73,27 @@ def postgres_database() -> Iterator[str]:
 
 
 def _truncate_all(db: Database) -> None:
-    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    """Empty every table the test wrote to and restart every sequence it used. Only those:
+    a TRUNCATE costs per table (about 140 ms for all of them, most of which a test never
+    touches), a look at each table and at the sequences a few milliseconds."""
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})"  # noqa: S608 - our names
+        for t in metadata.sorted_tables
+    )
     with db.transaction() as conn:
-        # The event log refuses TRUNCATE through its triggers; a test reset, like a DBA, may
-        # switch triggers off for its own transaction.
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        written = list(conn.execute(text(probe)).scalars())
+        if written:
+            # The event log refuses TRUNCATE through its triggers; a test reset, like a DBA,
+            # may switch triggers off for its own transaction.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text(f"TRUNCATE {', '.join(written)} RESTART IDENTITY CASCADE"))
+        # ids taken by rows rolled back or deleted: the next test starts from 1 again
+        conn.execute(
+            text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                "FROM pg_sequences WHERE last_value IS NOT NULL"
+            )
+        )
 
 
 @pytest.fixture(params=BACKENDS)
