@@ -848,7 +848,8 @@ def change_disposition(
     operation starts from, and custody (the holder; for destroying also a regulator;
     restocking only at one of the holder's stores). Every refused unit is listed with its
     reason. One conditional UPDATE, one event (destroying and decommissioning are ObjectEvent
-    DELETE, and those units leave their container); ``reason`` is kept with the event.
+    DELETE, and those units leave their container; units found again go back to what they
+    were when lost, with one event per disposition); ``reason`` is kept with the event.
     """
     require(principal, Role.OPERATOR)
     if operation not in DISPOSITION_OPERATIONS:
