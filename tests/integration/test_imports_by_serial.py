@@ -24,6 +24,7 @@ from unitrace.services.runtime import Runtime
 
 GTIN = "09506000134352"
 STRANGER_GTIN = "00614141000012"
+OTHER_GTIN = "00850000000025"  # the brand's second product
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -286,3 +287,65 @@ def test_broken_recall_scope_lists_name_each_row_and_change_nothing(
     cases = _broken(world, "recall,code\n", f"{recall.number},{{}}\n", world.codes[0])
     _check_broken(rt, world.brand, "recall_scope", cases, "unknown code: not one of your units")
     assert recalls.preview(rt, world.brand, recall.id).total == 1
+
+
+def _one_serial_two_gtins(rt: Runtime, world: World) -> str:
+    """The world's code-like serial, printed on a unit of the brand's second product too."""
+    serial = world.serials[4]
+    batch = make_batch(rt, world.brand, make_product(rt, world.brand, gtin=OTHER_GTIN))
+    listed = f"lot_number,serial\n{batch.lot_number},{serial}\n"
+    assert _upload(rt, world.brand, "serials", listed).status == "applied"
+    with rt.db.transaction() as conn:  # test setup: on the shelf, as receiving would leave them
+        conn.execute(
+            text(
+                "UPDATE units SET disposition = 'sellable_accessible', location_id = :s, "
+                "custodian_organization_id = :o WHERE batch_id = :b"
+            ),
+            {"s": world.store, "o": world.retailer.organization_id, "b": batch.id},
+        )
+    return serial
+
+
+def test_one_code_like_serial_under_two_gtins_is_two_units_in_sales_and_returns(
+    rt: Runtime, world: World
+) -> None:
+    serial = _one_serial_two_gtins(rt, world)
+    cells = [_link(serial), f"(01){OTHER_GTIN}(21){serial}"]
+    sales = "code,store\n" + "".join(f"{c},Main Street\n" for c in cells)
+    sold = _upload(rt, world.retailer, "sales", sales)
+    assert (sold.status, sold.result["sold"]) == ("applied", 2)
+    with rt.db.read() as conn:
+        gtins = conn.execute(
+            text(
+                "SELECT p.gtin FROM units u JOIN products p ON p.id = u.product_id "
+                "WHERE u.external_serial = :s AND u.disposition = 'retail_sold' ORDER BY p.gtin"
+            ),
+            {"s": serial},
+        ).scalars()
+        assert list(gtins) == sorted([GTIN, OTHER_GTIN])
+    returns = "code,store\n" + "".join(f"{c},Main Street\n" for c in reversed(cells))
+    returned = _upload(rt, world.retailer, "returns", returns)
+    assert (returned.status, returned.result["returned"]) == ("applied", 2)
+
+
+def test_a_code_like_serial_named_twice_under_one_gtin_is_one_unit_named_twice(
+    rt: Runtime, world: World
+) -> None:
+    serial = _one_serial_two_gtins(rt, world)
+    other = f"(01){OTHER_GTIN}(21){serial}"
+    twice = [
+        ([_link(serial), other, f"]d201{OTHER_GTIN}21{serial}"], (4, other, 3)),
+        # read as the same code under the same GTIN: shown as that code, as for any label
+        ([_link(serial), other, f"(01){GTIN}(21){serial}"], (4, serial, 2)),
+    ]
+    for kind, header in (("sales", "code,store\n"), ("returns", "code,store\n")):
+        for cells, (line, shown, first) in twice:
+            before = snapshot(rt)
+            done = _upload(
+                rt, world.retailer, kind, header + "".join(f"{c},Main Street\n" for c in cells)
+            )
+            assert done.status == "invalid", (kind, cells)
+            assert problems(done)[:1] == [
+                (line, "code", shown, f"the same unit is on row {first}")
+            ], (kind, cells)
+            assert snapshot(rt) == before

@@ -193,6 +193,25 @@ class _Sales:
         add_cents, add_group = self.cents.append, self.grps.append
         store_of: dict[str, int | None] = {}
         linked = _LINKED_SERIAL
+        deferred: list[tuple[int, str, Alternate, int, dt.datetime, int]] = []
+
+        def accept(line: int, code: str, location: int, utc: dt.datetime, cents: int) -> None:
+            key = location << 24 | utc.toordinal()  # store and UTC day, as one int
+            grp = numbers.get(key)
+            if grp is None:
+                grp = numbers[key] = len(groups)
+                groups.append([location, utc.date(), utc, 0])
+            group = groups[grp]
+            group[3] += 1
+            if utc > group[2]:
+                group[2] = utc
+            add_line(line)
+            add_code(code)
+            add_location(location)
+            add_time((utc - _EPOCH) // _MICROSECOND)
+            add_cents(cents)
+            add_group(grp)
+
         for line, row in rows:
             raw = row["code"]
             code = quick_code(raw)
@@ -225,28 +244,50 @@ class _Sales:
                     reading.add(Problem(line, "price", str(price), "has more than two decimals"))
                     continue
             if code in seen:
-                self.duplicates.append((line, code))
+                if alternate is None:
+                    self.duplicates.append((line, code))
+                else:  # perhaps the same serial under another GTIN: decided below
+                    deferred.append((line, code, alternate, location, utc, cents))
                 continue
             seen.add(code)
-            key = location << 24 | utc.toordinal()  # store and UTC day, as one int
-            grp = numbers.get(key)
-            if grp is None:
-                grp = numbers[key] = len(groups)
-                groups.append([location, utc.date(), utc, 0])
-            group = groups[grp]
-            group[3] += 1
-            if utc > group[2]:
-                group[2] = utc
-            add_line(line)
-            add_code(code)
             if alternate is not None:
                 self._alternate(line, code, alternate)
-            add_location(location)
-            add_time((utc - _EPOCH) // _MICROSECOND)
-            add_cents(cents)
-            add_group(grp)
+            accept(line, code, location, utc, cents)
+        for line, code, location, utc, cents in self._settle(deferred, seen):
+            accept(line, code, location, utc, cents)
         if self.duplicates:
+            self.duplicates.sort()
             self._report_duplicates(reading)
+
+    def _settle(
+        self, deferred: list[tuple[int, str, Alternate, int, dt.datetime, int]], seen: set[str]
+    ) -> Iterator[tuple[int, str, int, dt.datetime, int]]:
+        """Of the rows whose code an earlier row named, read under a GTIN: those naming the
+        same unit (a duplicate), and the others, whose earlier row read that code under
+        another GTIN: then they name this GTIN's serial, yielded with their key."""
+        if not deferred:
+            return
+        wanted = {code for _, code, *_ in deferred}
+        first: dict[str, int] = {}
+        for line, code in zip(self.lines, self.codes, strict=True):
+            if code in wanted and code not in first:
+                first[code] = line
+        for line, code, (gtin, serial), location, utc, cents in deferred:
+            key = f"serial:{gtin}:{serial}"
+            if key in seen:
+                self.duplicates.append((line, key))
+            elif self._gtin_at(first[code]) in ("", gtin):
+                self.duplicates.append((line, code))
+            else:
+                seen.add(key)
+                self.serials += 1
+                yield line, key, location, utc, cents
+
+    def _gtin_at(self, line: int) -> str:
+        """The GTIN the row at ``line`` read its code under ("" for none)."""
+        lines = self.alt_lines
+        i = bisect_left(lines, line)
+        return f"{self.alt_gtins[i]:014d}" if i < len(lines) and lines[i] == line else ""
 
     def _alternate(self, line: int, code: str, alternate: Alternate) -> None:
         gtin, serial = alternate
@@ -258,11 +299,11 @@ class _Sales:
     def _alternates(self, unresolved: Iterator[tuple[int, str]]) -> list[tuple[int, str, str]]:
         """``(line, gtin, serial)`` of the ``unresolved`` rows (line and code) read under a
         GTIN."""
-        lines, out = self.alt_lines, []
+        out = []
         for line, code in unresolved:
-            i = bisect_left(lines, line)
-            if i < len(lines) and lines[i] == line:
-                out.append((line, f"{self.alt_gtins[i]:014d}", self.alt_serials.get(line, code)))
+            gtin = self._gtin_at(line)
+            if gtin:
+                out.append((line, gtin, self.alt_serials.get(line, code)))
         return out
 
     def _report_duplicates(self, reading: Reading) -> None:

@@ -104,7 +104,7 @@ class _Returns:
     def collect(self, rows: Rows, reading: Reading) -> None:
         latest = self.now + _FUTURE_SLACK
         numbers: dict[tuple[int, dt.date, str], int] = {}
-        seen: dict[str, int] = {}
+        seen: dict[str, int] = {}  # the index in self.rows of the row naming each key
         for line, row in rows:
             raw = row["code"]
             code, alternate = quick_code(raw), None
@@ -124,17 +124,22 @@ class _Returns:
             if utc > latest:
                 reading.add(Problem(line, "returned_at", utc.isoformat(), "is in the future"))
                 continue
+            if code in seen and alternate is not None:
+                # the same serial under another GTIN than the earlier row's is another unit
+                earlier = self.rows[seen[code]]["gtin"]
+                if earlier not in (None, alternate[0]):
+                    code, alternate = f"serial:{alternate[0]}:{alternate[1]}", None
             if code in seen:
                 reading.add(
                     Problem(
                         line,
                         "code",
                         movement.shown_key(code),
-                        f"the same unit is on row {seen[code]}",
+                        f"the same unit is on row {self.rows[seen[code]]['line']}",
                     )
                 )
                 continue
-            seen[code] = line
+            seen[code] = len(self.rows)
             action = row["action"] or "restock"
             key = (location, utc.date(), action)
             grp = numbers.get(key)
