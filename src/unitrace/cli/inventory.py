@@ -27,8 +27,9 @@ from unitrace.cli.output import (
     print_table,
     say,
     to_jsonable,
+    write_csv,
 )
-from unitrace.services import exports, inventory
+from unitrace.services import inventory
 from unitrace.services.inventory import CountDetail, CountView
 
 app = typer.Typer(help="Inventory counts: start, scan, close, show, resolve; accuracy list.")
@@ -181,10 +182,7 @@ def show(
     rt, principal = acting_for(ctx, org)
     if csv_file is not None:
         rows = inventory.difference_rows(rt, principal, count_id)
-        with csv_file.open("w", encoding="utf-8", newline="") as out:
-            for chunk in exports.table_csv_chunks(inventory.DIFFERENCE_COLUMNS, iter(rows)):
-                out.write(chunk)
-        say(f"Wrote {csv_file}")
+        write_csv(csv_file, inventory.DIFFERENCE_COLUMNS, rows)
         return
     detail = inventory.get_count(rt, principal, count_id)
     if as_json:
@@ -274,10 +272,7 @@ def accuracy_report(
     )  # fmt: skip
     records = [_count(v) for v in views]
     if csv_file is not None:
-        with csv_file.open("w", encoding="utf-8", newline="") as out:
-            for chunk in exports.table_csv_chunks(ACCURACY_COLUMNS, iter(records)):
-                out.write(chunk)
-        say(f"Wrote {csv_file}")
+        write_csv(csv_file, ACCURACY_COLUMNS, records)
         return
     if as_json:
         print_json(records)

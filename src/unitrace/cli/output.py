@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -23,6 +23,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from unitrace.errors import UnitraceError
+from unitrace.services import exports
 
 EMPTY = "—"
 PIPE_WIDTH = 1000
@@ -116,6 +117,14 @@ def print_fields(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) 
 def say(message: str) -> None:
     """A line of plain text for people (never used with ``--json``)."""
     console().print(Text(message))
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write ``rows`` to ``path`` as the exports write CSV (formula-safe cells), and say so."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for chunk in exports.table_csv_chunks(columns, iter(rows)):
+            out.write(chunk)
+    say(f"Wrote {path}")
 
 
 def print_page_footer(shown: int, total: int, offset: int) -> None:

@@ -20,9 +20,10 @@ from unitrace.cli.output import (
     print_page_footer,
     print_table,
     say,
+    write_csv,
 )
 from unitrace.domain.recalls import Scope
-from unitrace.services import exports, recalls
+from unitrace.services import recalls
 from unitrace.services.recalls import RecallDraft, RecallView, UnitsChanged
 
 app = typer.Typer(help="Recalls: create, preview, activate; report, confirm, release, close.")
@@ -247,11 +248,7 @@ def report(
     (share of unsold units secured). ``--csv FILE`` writes it unit by unit."""
     rt, principal = acting_for(ctx, org)
     if csv_file is not None:
-        rows = recalls.report_rows(rt, principal, recall_id)
-        with csv_file.open("w", encoding="utf-8", newline="") as out:
-            for chunk in exports.table_csv_chunks(recalls.REPORT_COLUMNS, rows):
-                out.write(chunk)
-        say(f"Wrote {csv_file}")
+        write_csv(csv_file, recalls.REPORT_COLUMNS, recalls.report_rows(rt, principal, recall_id))
         return
     data = recalls.report_json(recalls.report(rt, principal, recall_id))
     if as_json:

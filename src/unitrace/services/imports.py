@@ -264,7 +264,8 @@ class _Sales:
     ) -> Iterator[tuple[int, str, int, dt.datetime, int]]:
         """Of the rows whose code an earlier row named, read under a GTIN: those naming the
         same unit (a duplicate), and the others, whose earlier row read that code under
-        another GTIN: then they name this GTIN's serial, yielded with their key."""
+        another GTIN: then they name this GTIN's serial, yielded with their key (the rule of
+        :class:`~unitrace.services.movement.Keys`, from the GTINs kept for every row)."""
         if not deferred:
             return
         wanted = {code for _, code, *_ in deferred}

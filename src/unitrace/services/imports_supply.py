@@ -104,7 +104,8 @@ class _Returns:
     def collect(self, rows: Rows, reading: Reading) -> None:
         latest = self.now + _FUTURE_SLACK
         numbers: dict[tuple[int, dt.date, str], int] = {}
-        seen: dict[str, int] = {}  # the index in self.rows of the row naming each key
+        seen: dict[str, int] = {}
+        keys = movement.Keys()
         for line, row in rows:
             raw = row["code"]
             code, alternate = quick_code(raw), None
@@ -124,22 +125,21 @@ class _Returns:
             if utc > latest:
                 reading.add(Problem(line, "returned_at", utc.isoformat(), "is in the future"))
                 continue
-            if code in seen and alternate is not None:
-                # the same serial under another GTIN than the earlier row's is another unit
-                earlier = self.rows[seen[code]]["gtin"]
-                if earlier not in (None, alternate[0]):
-                    code, alternate = f"serial:{alternate[0]}:{alternate[1]}", None
+            if alternate is not None:  # the same serial under another GTIN is another unit
+                code = keys.named(code, *alternate)
+                if _is_serial(code):
+                    alternate = None
             if code in seen:
                 reading.add(
                     Problem(
                         line,
                         "code",
                         movement.shown_key(code),
-                        f"the same unit is on row {self.rows[seen[code]]['line']}",
+                        f"the same unit is on row {seen[code]}",
                     )
                 )
                 continue
-            seen[code] = len(self.rows)
+            seen[code] = line
             action = row["action"] or "restock"
             key = (location, utc.date(), action)
             grp = numbers.get(key)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Connection, and_
@@ -140,8 +140,8 @@ class DispositionResult:
     event_id: str  # the first of event_ids
     # one event per disposition the units are now in (more than one only for mark_found,
     # which puts each unit back as it was when lost; ``disposition`` is then "several")
-    event_ids: tuple[str, ...] = ()
-    dispositions: dict[str, int] = field(default_factory=dict)  # units per disposition
+    event_ids: tuple[str, ...]
+    dispositions: dict[str, int]  # units per disposition
 
 
 # ---------------------------------------------------------------------------------------
